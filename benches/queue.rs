@@ -1,0 +1,295 @@
+//! Criterion benchmarks of `lazuli::Queue` against crossbeam's `SegQueue`,
+//! concurrent-queue (unbounded), `Mutex<VecDeque>` and `std::sync::mpsc`, at 1,
+//! 2, 4 and 8 threads, with throughput in elements.
+//!
+//! - `queue/pairs`: every thread pushes one element, then pops one, on a queue
+//!   that starts empty (it hovers near empty). One element = one push + pop.
+//! - `queue/producers-consumers`: `ceil(n/2)` producers push their share of the
+//!   elements and `floor(n/2)` consumers pop until they have taken theirs; one
+//!   thread alternates bursts of 16 pushes and 16 pops. One element = one
+//!   element delivered.
+//! - `std::sync::mpsc` has a single receiver, so it runs producers-consumers
+//!   only where there is one consumer (1 and 2 threads) and no pairs at all.
+//!
+//! Threads are spawned per sample and released by a barrier; the clock runs
+//! from the barrier to the last join. For the fixed-duration, interleaved
+//! comparison across all structures, run the scaling example instead:
+//! `cargo run --release --example scaling -- --only queue`.
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::sync::{mpsc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+const THREADS: [usize; 4] = [1, 2, 4, 8];
+const ALTERNATE_BURST: u64 = 16;
+
+/// What the benchmarks need from a queue.
+trait BenchQueue: Sync {
+    fn push(&self, value: u64);
+    fn pop(&self) -> Option<u64>;
+}
+
+impl BenchQueue for lazuli::Queue<u64> {
+    fn push(&self, value: u64) {
+        // Never closed, so every push succeeds.
+        let pushed = lazuli::Queue::push(self, value);
+        debug_assert!(pushed.is_ok());
+    }
+    fn pop(&self) -> Option<u64> {
+        lazuli::Queue::pop(self)
+    }
+}
+
+impl BenchQueue for crossbeam_queue::SegQueue<u64> {
+    fn push(&self, value: u64) {
+        crossbeam_queue::SegQueue::push(self, value)
+    }
+    fn pop(&self) -> Option<u64> {
+        crossbeam_queue::SegQueue::pop(self)
+    }
+}
+
+impl BenchQueue for concurrent_queue::ConcurrentQueue<u64> {
+    fn push(&self, value: u64) {
+        // Unbounded and never closed, so every push succeeds.
+        let pushed = concurrent_queue::ConcurrentQueue::push(self, value);
+        debug_assert!(pushed.is_ok());
+    }
+    fn pop(&self) -> Option<u64> {
+        concurrent_queue::ConcurrentQueue::pop(self).ok()
+    }
+}
+
+impl BenchQueue for Mutex<VecDeque<u64>> {
+    fn push(&self, value: u64) {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(value)
+    }
+    fn pop(&self) -> Option<u64> {
+        self.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+    }
+}
+
+/// `total` split over `parts`: part `i` gets its share, remainder spread first.
+fn share(total: u64, parts: usize, i: usize) -> u64 {
+    let parts = parts as u64;
+    total / parts + u64::from((i as u64) < total % parts)
+}
+
+/// Spawns one thread per closure, releases them together, and times them from
+/// the release to the last join.
+fn timed<F: FnOnce() + Send>(jobs: Vec<F>) -> Duration {
+    let barrier = Barrier::new(jobs.len() + 1);
+    thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    job();
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for handle in handles {
+            handle.join().expect("a benchmark thread panicked");
+        }
+        start.elapsed()
+    })
+}
+
+fn pairs<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
+    let jobs = (0..threads)
+        .map(|i| {
+            move || {
+                for value in 0..share(iters, threads, i) {
+                    queue.push(value);
+                    black_box(queue.pop());
+                }
+            }
+        })
+        .collect();
+    timed(jobs)
+}
+
+fn alternate(mut push: impl FnMut(u64), mut pop: impl FnMut() -> Option<u64>, iters: u64) {
+    let mut left = iters;
+    while left > 0 {
+        let burst = left.min(ALTERNATE_BURST);
+        for value in 0..burst {
+            push(value);
+        }
+        for _ in 0..burst {
+            black_box(pop().expect("one thread pops what it pushed"));
+        }
+        left -= burst;
+    }
+}
+
+fn producers_consumers<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
+    if threads == 1 {
+        return timed(vec![move || {
+            alternate(|v| queue.push(v), || queue.pop(), iters)
+        }]);
+    }
+    let producers = threads.div_ceil(2);
+    let consumers = threads - producers;
+    let jobs: Vec<Box<dyn FnOnce() + Send + '_>> = (0..producers)
+        .map(|i| -> Box<dyn FnOnce() + Send + '_> {
+            Box::new(move || {
+                for value in 0..share(iters, producers, i) {
+                    queue.push(value);
+                }
+            })
+        })
+        .chain((0..consumers).map(|i| -> Box<dyn FnOnce() + Send + '_> {
+            Box::new(move || {
+                let mut left = share(iters, consumers, i);
+                while left > 0 {
+                    match queue.pop() {
+                        Some(v) => {
+                            black_box(v);
+                            left -= 1;
+                        }
+                        None => std::hint::spin_loop(),
+                    }
+                }
+            })
+        }))
+        .collect();
+    timed(jobs)
+}
+
+/// Producers-consumers over `std::sync::mpsc`; only with one consumer.
+fn mpsc_producers_consumers(threads: usize, iters: u64) -> Duration {
+    let (tx, rx) = mpsc::channel::<u64>();
+    if threads == 1 {
+        return timed(vec![move || {
+            alternate(
+                |v| tx.send(v).expect("receiver alive"),
+                || rx.try_recv().ok(),
+                iters,
+            )
+        }]);
+    }
+    let producers = threads - 1;
+    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = (0..producers)
+        .map(|i| -> Box<dyn FnOnce() + Send> {
+            let tx = tx.clone();
+            Box::new(move || {
+                for value in 0..share(iters, producers, i) {
+                    tx.send(value).expect("receiver alive");
+                }
+            })
+        })
+        .collect();
+    jobs.push(Box::new(move || {
+        // try_recv and spin, as the other consumers do with pop: no parking.
+        let mut left = iters;
+        while left > 0 {
+            match rx.try_recv() {
+                Ok(v) => {
+                    black_box(v);
+                    left -= 1;
+                }
+                Err(_) => std::hint::spin_loop(),
+            }
+        }
+    }));
+    drop(tx);
+    timed(jobs)
+}
+
+type Workload<Q> = fn(&Q, usize, u64) -> Duration;
+
+fn bench_shared<Q: BenchQueue>(
+    group: &mut Group<'_>,
+    name: &str,
+    make: fn() -> Q,
+    workload: Workload<Q>,
+) {
+    for threads in THREADS {
+        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
+            b.iter_custom(|iters| workload(&make(), threads, iters))
+        });
+    }
+}
+
+type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+/// One criterion group per workload, throughput counted in elements.
+fn bench_all(c: &mut Criterion, group_name: &str, add: impl FnOnce(&mut Group<'_>)) {
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(1));
+    add(&mut group);
+    group.finish();
+}
+
+fn queue_pairs(c: &mut Criterion) {
+    bench_all(c, "queue/pairs", |g| {
+        bench_shared(g, "lazuli::Queue", lazuli::Queue::new, pairs);
+        bench_shared(g, "SegQueue", crossbeam_queue::SegQueue::new, pairs);
+        bench_shared(
+            g,
+            "ConcurrentQueue",
+            concurrent_queue::ConcurrentQueue::unbounded,
+            pairs,
+        );
+        bench_shared(g, "Mutex<VecDeque>", || Mutex::new(VecDeque::new()), pairs);
+        // std::sync::mpsc: n/a, one receiver cannot serve every thread's pops.
+    });
+}
+
+fn queue_producers_consumers(c: &mut Criterion) {
+    bench_all(c, "queue/producers-consumers", |g| {
+        bench_shared(g, "lazuli::Queue", lazuli::Queue::new, producers_consumers);
+        bench_shared(
+            g,
+            "SegQueue",
+            crossbeam_queue::SegQueue::new,
+            producers_consumers,
+        );
+        bench_shared(
+            g,
+            "ConcurrentQueue",
+            concurrent_queue::ConcurrentQueue::unbounded,
+            producers_consumers,
+        );
+        bench_shared(
+            g,
+            "Mutex<VecDeque>",
+            || Mutex::new(VecDeque::new()),
+            producers_consumers,
+        );
+        // std::sync::mpsc: only where the workload has a single consumer.
+        for threads in THREADS.into_iter().filter(|t| t / 2 <= 1) {
+            g.bench_with_input(
+                BenchmarkId::new("mpsc", threads),
+                &threads,
+                |b, &threads| b.iter_custom(|iters| mpsc_producers_consumers(threads, iters)),
+            );
+        }
+    });
+}
+
+/// In a private module so that the generated `pub fn benches` needs no docs.
+mod group {
+    use super::*;
+
+    criterion_group! {
+        name = benches;
+        config = Criterion::default()
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+        targets = queue_pairs, queue_producers_consumers
+    }
+}
+criterion_main!(group::benches);

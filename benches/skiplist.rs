@@ -1,0 +1,2 @@
+//! Skiplist benches (issue 5): being written.
+fn main() {}

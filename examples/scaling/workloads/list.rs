@@ -1,0 +1,80 @@
+//! List workloads (ASCYLIB style): `lazuli::list::ListSet` against crossbeam's
+//! `SkipSet`, `Mutex<BTreeSet>` and `RwLock<BTreeSet>`.
+//!
+//! Key ranges 128 (about 64 keys present) and 2048 (about 1024), each with 10%
+//! and 40% updates. The rows are named `k<range>-u<percent>`. The mix itself
+//! (pre-fill, key choice, insert-if-absent) is described in `sets.rs`.
+
+use super::sets::{peers, Mix, SetSubject, SetUnderTest};
+use super::{Metric, Workload};
+
+impl SetUnderTest for lazuli::list::ListSet<u64> {
+    fn insert(&self, key: u64) {
+        // Keeps a present key: insert-if-absent. The entry pins the epoch
+        // until it is dropped, so drop it at once.
+        drop(lazuli::list::ListSet::insert(self, key));
+    }
+    fn remove(&self, key: u64) {
+        drop(lazuli::list::ListSet::remove(self, &key));
+    }
+    fn contains(&self, key: u64) -> bool {
+        lazuli::list::ListSet::contains(self, &key)
+    }
+}
+
+fn workload(
+    name: &'static str,
+    about: &'static str,
+    key_range: u64,
+    update_percent: u64,
+) -> Workload {
+    let mix = Mix {
+        key_range,
+        update_percent,
+    };
+    let mut subjects = vec![SetSubject::boxed(
+        "ListSet",
+        "lazuli::list::ListSet<u64>",
+        true,
+        lazuli::list::ListSet::new,
+        mix,
+    )];
+    subjects.extend(peers(mix));
+    Workload {
+        group: "list",
+        name,
+        about,
+        metric: Metric::Throughput,
+        fixed_threads: None,
+        subjects,
+    }
+}
+
+pub fn workloads() -> Vec<Workload> {
+    vec![
+        workload(
+            "k128-u10",
+            "keys 0..128 (half present), 10% updates (insert/remove), 90% contains",
+            128,
+            10,
+        ),
+        workload(
+            "k128-u40",
+            "keys 0..128 (half present), 40% updates (insert/remove), 60% contains",
+            128,
+            40,
+        ),
+        workload(
+            "k2048-u10",
+            "keys 0..2048 (half present), 10% updates (insert/remove), 90% contains",
+            2048,
+            10,
+        ),
+        workload(
+            "k2048-u40",
+            "keys 0..2048 (half present), 40% updates (insert/remove), 60% contains",
+            2048,
+            40,
+        ),
+    ]
+}

@@ -1,0 +1,246 @@
+//! The set mixes shared by the `list` and `skiplist` groups, in the style of
+//! ASCYLIB and Synchrobench.
+//!
+//! - Keys are `u64`, drawn uniformly from `0..key_range` by a per-thread
+//!   xorshift generator (no shared RNG state).
+//! - The set is pre-filled to half the key range before its first point, and
+//!   kept across thread counts and repetitions: with inserts and removes equally
+//!   likely it stays near half full, as in the papers' methodology. Pre-filling
+//!   is not timed.
+//! - Each operation is, with probability `update_percent`, an insert or a remove
+//!   (equally likely), otherwise a lookup. Every operation counts, whether it
+//!   found its key or not.
+//! - Insert means insert-if-absent everywhere: `BTreeSet::insert`,
+//!   crossbeam's `SkipSet::get_or_insert` (its `insert` replaces an existing
+//!   entry, which is a remove plus an insert), and lazuli's `insert` (which
+//!   keeps a present key).
+
+use std::collections::BTreeSet;
+use std::hint::black_box;
+use std::sync::{Mutex, RwLock};
+
+use super::Subject;
+use crate::harness::{run_threads, Timing};
+
+/// What the mixes need from a set of `u64`.
+pub trait SetUnderTest: Send + Sync + 'static {
+    fn insert(&self, key: u64);
+    fn remove(&self, key: u64);
+    fn contains(&self, key: u64) -> bool;
+}
+
+impl SetUnderTest for Mutex<BTreeSet<u64>> {
+    fn insert(&self, key: u64) {
+        self.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
+    }
+    fn remove(&self, key: u64) {
+        self.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key)
+    }
+}
+
+impl SetUnderTest for RwLock<BTreeSet<u64>> {
+    fn insert(&self, key: u64) {
+        self.write().unwrap_or_else(|e| e.into_inner()).insert(key);
+    }
+    fn remove(&self, key: u64) {
+        self.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key)
+    }
+}
+
+impl SetUnderTest for crossbeam_skiplist::SkipSet<u64> {
+    fn insert(&self, key: u64) {
+        // Insert-if-absent; see the module doc.
+        drop(self.get_or_insert(key));
+    }
+    fn remove(&self, key: u64) {
+        drop(crossbeam_skiplist::SkipSet::remove(self, &key));
+    }
+    fn contains(&self, key: u64) -> bool {
+        crossbeam_skiplist::SkipSet::contains(self, &key)
+    }
+}
+
+/// One mix: key range and share of updates.
+#[derive(Clone, Copy, Debug)]
+pub struct Mix {
+    pub key_range: u64,
+    pub update_percent: u64,
+}
+
+/// xorshift64*: a few cycles per key, one per thread.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        // Any non-zero state works; spread the seeds with a multiplier.
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    #[inline]
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `0..n` by multiply-shift (no modulo bias worth measuring).
+    #[inline]
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// Runs `mix` on `set` with `threads` threads; returns Mops/s.
+fn run_mix<S: SetUnderTest>(set: &S, mix: Mix, threads: usize, seed: u64, timing: Timing) -> f64 {
+    let workers = (0..threads)
+        .map(|i| {
+            let mut rng = Rng::new(seed ^ ((i as u64 + 1) << 32));
+            move || {
+                let key = rng.below(mix.key_range);
+                let dice = rng.below(200);
+                if dice < mix.update_percent {
+                    set.insert(key);
+                } else if dice < 2 * mix.update_percent {
+                    set.remove(key);
+                } else {
+                    black_box(set.contains(key));
+                }
+                1
+            }
+        })
+        .collect();
+    run_threads(workers, timing).mops()
+}
+
+/// Fills `set` with distinct random keys until it holds half the key range.
+fn prefill<S: SetUnderTest>(set: &S, mix: Mix) {
+    let mut rng = Rng::new(0x5EED);
+    let mut present = 0;
+    // Single-threaded, so contains-then-insert counts distinct keys exactly
+    // (and needs no `len`, which may be O(n) for a list).
+    while present < mix.key_range / 2 {
+        let key = rng.below(mix.key_range);
+        if !set.contains(key) {
+            set.insert(key);
+            present += 1;
+        }
+    }
+}
+
+/// One set structure under one mix. The set is built and pre-filled on the
+/// first point and dropped with the workload.
+pub struct SetSubject<S> {
+    pub name: &'static str,
+    pub full_name: &'static str,
+    pub lazuli: bool,
+    pub make: fn() -> S,
+    pub mix: Mix,
+    set: Option<S>,
+    points: u64,
+}
+
+impl<S: SetUnderTest> SetSubject<S> {
+    pub fn boxed(
+        name: &'static str,
+        full_name: &'static str,
+        lazuli: bool,
+        make: fn() -> S,
+        mix: Mix,
+    ) -> Box<dyn Subject> {
+        Box::new(SetSubject {
+            name,
+            full_name,
+            lazuli,
+            make,
+            mix,
+            set: None,
+            points: 0,
+        })
+    }
+}
+
+impl<S: SetUnderTest> Subject for SetSubject<S> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn full_name(&self) -> &'static str {
+        self.full_name
+    }
+    fn is_lazuli(&self) -> bool {
+        self.lazuli
+    }
+    fn measure(&mut self, threads: usize, timing: Timing) -> f64 {
+        let (make, mix) = (self.make, self.mix);
+        let set = self.set.get_or_insert_with(|| {
+            let set = make();
+            prefill(&set, mix);
+            set
+        });
+        self.points += 1;
+        run_mix(set, mix, threads, self.points, timing)
+    }
+}
+
+/// The peers every set workload runs against.
+pub fn peers(mix: Mix) -> Vec<Box<dyn Subject>> {
+    vec![
+        SetSubject::boxed(
+            "SkipSet(cb)",
+            "crossbeam_skiplist::SkipSet<u64> (0.1, insert = get_or_insert)",
+            false,
+            crossbeam_skiplist::SkipSet::new,
+            mix,
+        ),
+        SetSubject::boxed(
+            "Mutex<BTreeSet>",
+            "std::sync::Mutex<std::collections::BTreeSet<u64>>",
+            false,
+            || Mutex::new(BTreeSet::new()),
+            mix,
+        ),
+        SetSubject::boxed(
+            "RwLock<BTreeSet>",
+            "std::sync::RwLock<std::collections::BTreeSet<u64>>",
+            false,
+            || RwLock::new(BTreeSet::new()),
+            mix,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_stay_in_range_and_cover_it() {
+        let mut rng = Rng::new(1);
+        let mut seen = [false; 128];
+        for _ in 0..10_000 {
+            let k = rng.below(128);
+            assert!(k < 128, "key {k} out of range");
+            seen[k as usize] = true;
+        }
+        assert!(seen.iter().all(|s| *s), "some keys never drawn");
+    }
+
+    #[test]
+    fn prefill_reaches_half_the_range() {
+        let set = Mutex::new(BTreeSet::new());
+        let mix = Mix {
+            key_range: 2048,
+            update_percent: 10,
+        };
+        prefill(&set, mix);
+        assert_eq!(set.lock().unwrap().len(), 1024);
+    }
+}

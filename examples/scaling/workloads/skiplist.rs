@@ -1,0 +1,85 @@
+//! Skiplist workloads (Synchrobench/ASCYLIB style): `lazuli::skiplist::SkipSet`
+//! against crossbeam's `SkipSet`, `Mutex<BTreeSet>` and `RwLock<BTreeSet>`.
+//!
+//! - Key range 65,536, half full, with 1%, 10% and 50% updates
+//!   (`k65536-u1`, `k65536-u10`, `k65536-u50`).
+//! - Read-mostly at scale: key range 2^20 (1,048,576), half full, 1% updates
+//!   (`k1M-u1`); here the working set no longer fits in cache.
+//!
+//! The mix itself (pre-fill, key choice, insert-if-absent) is described in
+//! `sets.rs`. The sets are pre-filled once per workload and kept across thread
+//! counts and repetitions, so the 2^20 run pre-fills each structure once.
+
+use super::sets::{peers, Mix, SetSubject, SetUnderTest};
+use super::{Metric, Workload};
+
+impl SetUnderTest for lazuli::skiplist::SkipSet<u64> {
+    fn insert(&self, key: u64) {
+        // Insert-if-absent, as for every structure (see `sets.rs`). The entry
+        // pins the epoch while it lives, so drop it at once.
+        drop(self.get_or_insert(key));
+    }
+    fn remove(&self, key: u64) {
+        drop(lazuli::skiplist::SkipSet::remove(self, &key));
+    }
+    fn contains(&self, key: u64) -> bool {
+        lazuli::skiplist::SkipSet::contains(self, &key)
+    }
+}
+
+fn workload(
+    name: &'static str,
+    about: &'static str,
+    key_range: u64,
+    update_percent: u64,
+) -> Workload {
+    let mix = Mix {
+        key_range,
+        update_percent,
+    };
+    let mut subjects = vec![SetSubject::boxed(
+        "SkipSet",
+        "lazuli::skiplist::SkipSet<u64> (insert = get_or_insert)",
+        true,
+        lazuli::skiplist::SkipSet::new,
+        mix,
+    )];
+    subjects.extend(peers(mix));
+    Workload {
+        group: "skiplist",
+        name,
+        about,
+        metric: Metric::Throughput,
+        fixed_threads: None,
+        subjects,
+    }
+}
+
+pub fn workloads() -> Vec<Workload> {
+    vec![
+        workload(
+            "k65536-u1",
+            "keys 0..65,536 (half present), 1% updates (insert/remove), 99% contains",
+            1 << 16,
+            1,
+        ),
+        workload(
+            "k65536-u10",
+            "keys 0..65,536 (half present), 10% updates (insert/remove), 90% contains",
+            1 << 16,
+            10,
+        ),
+        workload(
+            "k65536-u50",
+            "keys 0..65,536 (half present), 50% updates (insert/remove), 50% contains",
+            1 << 16,
+            50,
+        ),
+        workload(
+            "k1M-u1",
+            "read-mostly: keys 0..2^20 (half present), 1% updates, 99% contains",
+            1 << 20,
+            1,
+        ),
+    ]
+}

@@ -1,0 +1,304 @@
+//! loom models of the readiness signal (`src/queue/signal.rs`): the
+//! push/register handshake, one wake-up per push, passing a cancelled
+//! wake-up on, and close.
+//!
+//! Waiting is real inside these models: async consumers run under
+//! `loom::future::block_on` with loom's waker, blocking ones park loom
+//! threads. A lost wake-up leaves a consumer asleep for ever, which loom
+//! reports as a deadlock, so every model below fails on one.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test --release \
+//!     --manifest-path loom-tests/Cargo.toml --target-dir target/loom --test signal
+//! ```
+//!
+//! Each model prints its execution count and time. Under loom the registry's
+//! first page has two slots, and a queue chunk two elements.
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use lazuli::queue::signal_paths::*;
+use lazuli::queue::{Recv, RecvTimeoutError};
+use lazuli::Queue;
+use lazuli_loom_tests::explore;
+use loom::future::block_on;
+use loom::sync::Arc;
+use loom::thread;
+
+/// Polls `recv` once; if it is pending, waits to be woken and then drops it
+/// without polling again: a `select!` whose other arm won just as this one
+/// was woken. Returns what the first poll got.
+struct CancelAfterWake<'a> {
+    recv: Option<Recv<'a, u32>>,
+    polled: bool,
+}
+
+impl Future for CancelAfterWake<'_> {
+    type Output = Option<u32>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+        let this = self.get_mut();
+        let Some(recv) = this.recv.as_mut() else {
+            unreachable!("polled after completion")
+        };
+        if this.polled {
+            // Woken: cancel, as select! drops its losing arm.
+            this.recv = None;
+            return Poll::Ready(None);
+        }
+        let got = Pin::new(recv).poll(cx);
+        if got.is_ready() {
+            this.recv = None;
+        } else {
+            this.polled = true;
+        }
+        got
+    }
+}
+
+#[test]
+fn one_producer_one_consumer_no_lost_wakeup() {
+    explore(
+        "signal: push || recv().await",
+        3,
+        &[&WOKE_ONE, &RECHECK_READY],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(1).unwrap())
+            };
+            assert_eq!(
+                block_on(queue.recv()),
+                Some(1),
+                "woken, but without the element"
+            );
+            producer.join().unwrap();
+            assert_eq!(queue.pop(), None);
+        },
+    );
+}
+
+#[test]
+fn one_producer_one_blocking_consumer_no_lost_wakeup() {
+    explore(
+        "signal: push || recv_blocking",
+        3,
+        &[&WOKE_ONE, &RECHECK_READY],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(1).unwrap())
+            };
+            assert_eq!(queue.recv_blocking(), Some(1));
+            producer.join().unwrap();
+        },
+    );
+}
+
+#[test]
+fn two_pushes_two_waiters_each_gets_one() {
+    explore(
+        "signal: push; push || recv || recv",
+        2,
+        &[&WOKE_ONE, &FOUND_NONE, &REARMED, &PAGE_RACE_LOST],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let consumer = {
+                let queue = queue.clone();
+                thread::spawn(move || block_on(queue.recv()))
+            };
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    queue.push(1).unwrap();
+                    queue.push(2).unwrap();
+                })
+            };
+            let mine = block_on(queue.recv()).expect("the queue is never closed");
+            let theirs = consumer.join().unwrap().expect("the queue is never closed");
+            producer.join().unwrap();
+            let mut got = [mine, theirs];
+            got.sort_unstable();
+            assert_eq!(got, [1, 2], "each push must reach one waiter");
+        },
+    );
+}
+
+#[test]
+fn a_consumer_cancelled_after_its_wakeup_does_not_strand_the_element() {
+    explore(
+        "signal: push || recv-then-cancel || recv",
+        2,
+        &[&WOKE_ONE, &CANCEL_PASSED_ON],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let canceller = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    let got = block_on(CancelAfterWake {
+                        recv: Some(queue.recv()),
+                        polled: false,
+                    });
+                    if got.is_some() {
+                        // It took the element on its first poll; give the other
+                        // consumer something to finish on.
+                        queue.push(2).unwrap();
+                    }
+                    got
+                })
+            };
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(1).unwrap())
+            };
+            // If the canceller was woken for element 1 and dropped its Recv, this
+            // consumer must still get 1: the wake-up is passed on.
+            let got = block_on(queue.recv()).expect("the queue is closed only below");
+            // If this consumer took 1 in its own re-check, the canceller may still
+            // be asleep with nothing to wake it for; the close ends its wait.
+            queue.close();
+            let cancelled_got = canceller.join().unwrap();
+            producer.join().unwrap();
+            match cancelled_got {
+                Some(1) => assert_eq!(got, 2),
+                None => assert_eq!(got, 1, "the cancelled consumer took nothing"),
+                other => panic!("the cancelled consumer got {other:?}"),
+            }
+            assert_eq!(queue.pop(), None, "exactly once");
+        },
+    );
+}
+
+#[test]
+fn close_races_with_registration() {
+    explore(
+        "signal: close || recv().await",
+        3,
+        &[&CLOSE_WOKE, &RECHECK_READY],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let closer = {
+                let queue = queue.clone();
+                thread::spawn(move || assert!(queue.close()))
+            };
+            assert_eq!(block_on(queue.recv()), None, "closed and empty");
+            closer.join().unwrap();
+        },
+    );
+}
+
+#[test]
+fn close_wakes_an_async_and_a_blocking_waiter() {
+    explore(
+        "signal: close || recv().await || recv_blocking",
+        2,
+        &[&CLOSE_WOKE],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let blocking = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.recv_blocking())
+            };
+            let closer = {
+                let queue = queue.clone();
+                thread::spawn(move || assert!(queue.close()))
+            };
+            assert_eq!(block_on(queue.recv()), None);
+            assert_eq!(blocking.join().unwrap(), None);
+            closer.join().unwrap();
+        },
+    );
+}
+
+#[test]
+fn a_timeout_racing_a_push_does_not_strand_the_element() {
+    explore(
+        "signal: push || recv_timeout || recv",
+        2,
+        &[&WOKE_ONE, &CANCEL_PASSED_ON],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let consumer = {
+                let queue = queue.clone();
+                thread::spawn(move || block_on(queue.recv()).expect("the queue is never closed"))
+            };
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(1).unwrap())
+            };
+            // Under loom the timer fires right after the registration and
+            // re-check: a cancel at an arbitrary point of the race. If the push
+            // picked this waiter, the wake-up must reach the consumer above.
+            let timed = queue.recv_timeout(Duration::from_millis(1));
+            if timed.is_ok() {
+                // It took the element; give the other consumer one to end on.
+                queue.push(2).unwrap();
+            }
+            let got = consumer.join().unwrap();
+            producer.join().unwrap();
+            match timed {
+                Ok(1) => assert_eq!(got, 2),
+                Err(RecvTimeoutError::Timeout) => {
+                    assert_eq!(got, 1, "the timed-out consumer took nothing")
+                }
+                other => panic!("recv_timeout returned {other:?}"),
+            }
+            assert_eq!(queue.pop(), None, "exactly once");
+        },
+    );
+}
+
+/// A waker that does nothing: for polling by hand.
+struct Noop;
+
+impl Wake for Noop {
+    fn wake(self: StdArc<Self>) {}
+}
+
+/// A `recv()` polled once on an empty queue: it waits in a registry slot
+/// until dropped, and is never polled again.
+fn pending_recv(queue: &Queue<u32>) -> Recv<'_, u32> {
+    let waker = Waker::from(StdArc::new(Noop));
+    let mut recv = queue.recv();
+    let polled = Pin::new(&mut recv).poll(&mut Context::from_waker(&waker));
+    assert!(polled.is_pending(), "the queue is empty");
+    recv
+}
+
+#[test]
+fn waiters_racing_to_grow_the_registry_each_get_an_element() {
+    explore(
+        "signal: grow || grow || push; push; cancel; cancel",
+        2,
+        &[&GREW, &CANCEL_PASSED_ON],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            // Under loom the first page has two slots: fill it with waiters that
+            // will never run again, so both consumers below must link page 1,
+            // and the pushes are likely to pick the abandoned waiters first.
+            let abandoned = [pending_recv(&queue), pending_recv(&queue)];
+            let consumers: Vec<_> = (0..2)
+                .map(|_| {
+                    let queue = queue.clone();
+                    thread::spawn(move || {
+                        block_on(queue.recv()).expect("the queue is never closed")
+                    })
+                })
+                .collect();
+            queue.push(1).unwrap();
+            queue.push(2).unwrap();
+            // Cancelling them passes their wake-ups on to the real consumers.
+            drop(abandoned);
+            let mut got: Vec<u32> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+            got.sort_unstable();
+            assert_eq!(got, [1, 2], "each push must reach one waiter");
+        },
+    );
+}

@@ -1,0 +1,47 @@
+//! The protocol pieces shared by the lazy list ([`crate::list`]) and the lazy
+//! skiplist ([`crate::skiplist`]): written once, used by both.
+//!
+//! Both structures follow the same "lazy" discipline (Heller, Herlihy,
+//! Luchangco, Moir, Scherer and Shavit, *A Lazy Concurrent List-Based Set
+//! Algorithm*, OPODIS 2005; extended to skiplists by Herlihy, Lev, Luchangco
+//! and Shavit, *A Simple Optimistic Skiplist Algorithm*, SIROCCO 2007):
+//! updates search without locks, lock the few nodes they change, validate the
+//! window they found, and retry if it changed; lookups never lock.
+//!
+//! | piece | module | what it is |
+//! |---|---|---|
+//! | [`NodeLock`](lock::NodeLock), [`NodeLockGuard`] | [`lock`] | the 1-byte per-node lock (parking_lot's `RawMutex`; a loom-visible spin lock under `cfg(loom)`); guards release on drop and on unwind |
+//! | [`NodeState`], [`validate`] | [`state`] | the lock plus the `marked` and `fully_linked` flags, their state table, and the validation rule `!pred.marked && !succ.marked && pred.next == succ` |
+//! | [`ValueSlot`] | [`value`] | a replaceable value: a pointer to a boxed `V`, swapped under the node lock, old box retired |
+//! | [`retire`](fn@retire), [`retire_box`] | [`retire`](mod@retire) | exactly-once retirement through the epoch, with destructor panics contained |
+//! | [`LazyNode`], [`EntryNode`], [`PinnedEntry`] | [`entry`] | the guard-scoped entry: a node and value pointer plus an epoch guard, no reference count |
+//! | [`Length`] | [`len`] | a striped element count |
+//!
+//! A structure built on these pieces supplies its node type (implementing
+//! [`LazyNode`]) and its search; everything about locking, marking, value
+//! replacement, retirement and entries comes from here.
+
+/// Paths of the shared protocol that loom models assert they reach
+/// (re-exported by each structure's `paths`).
+#[cfg(loom)]
+pub mod paths {
+    use crate::sync::coverage::Path;
+    /// A thread found a node lock held and waited for it.
+    pub static LOCK_CONTENDED: Path = Path::new("a node lock was held; the locker waited");
+    /// An update's validation failed, so it unlocked and searched again.
+    pub static VALIDATION_FAILED: Path = Path::new("validation failed; the update searched again");
+}
+
+pub(crate) mod entry;
+pub(crate) mod len;
+pub(crate) mod lock;
+pub(crate) mod retire;
+pub(crate) mod state;
+pub(crate) mod value;
+
+pub(crate) use entry::{EntryNode, LazyNode, PinnedEntry};
+pub(crate) use len::Length;
+pub(crate) use lock::NodeLockGuard;
+pub(crate) use retire::{retire, retire_box};
+pub(crate) use state::{validate, NodeState};
+pub(crate) use value::ValueSlot;

@@ -1,0 +1,433 @@
+//! Waiting for an element: [`Queue::recv`], [`Queue::recv_blocking`],
+//! [`Queue::recv_timeout`] and [`Queue::stream`].
+//!
+//! All four are thin shells around one protocol, the waiter registry in
+//! `signal.rs`: take an element if there is one; otherwise register a waker
+//! in a slot of one's own, re-check the queue, and sleep until a push (or
+//! `close`) wakes exactly this waiter. The async forms hand the task's waker
+//! to the registry; the blocking forms hand it a waker that unparks the
+//! calling thread, and park. Nothing spins or polls on a timer, no
+//! background thread or task exists, and no particular runtime is assumed:
+//! the futures run under tokio, smol, `futures::executor` or any other
+//! executor, and the blocking forms on plain threads.
+//!
+//! Every form returns as soon as an element is available and reports the
+//! end only once the queue is closed **and** drained: elements pushed before
+//! `close` are still delivered.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+use core::time::Duration;
+use std::sync::Arc;
+#[cfg(not(loom))]
+use std::time::Instant;
+
+use futures_core::{FusedFuture, FusedStream, Stream};
+
+use super::signal::{Source, Waiter};
+use super::{PushError, Queue, DEFAULT_CHUNK};
+use crate::sync::{epoch, thread};
+
+/// Paths of the readiness protocol that loom models assert they reach.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use super::signal::paths as signal_paths;
+
+impl<T, const CHUNK: usize> Source for Queue<T, CHUNK> {
+    type Item = T;
+
+    #[inline]
+    fn try_take(&self) -> Option<T> {
+        self.pop()
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        Queue::is_closed(self)
+    }
+}
+
+impl<T, const CHUNK: usize> Queue<T, CHUNK> {
+    /// Waits for an element: the future resolves to `Some(element)`, or to
+    /// `None` once the queue is closed and drained.
+    ///
+    /// If an element is there already the future is ready on its first poll,
+    /// without touching the waiter registry. Otherwise the task is woken by
+    /// the push that makes an element available; each push wakes at most one
+    /// waiting task, and [`close`](Queue::close) wakes them all.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe. If `recv` is used as the event in a
+    /// `tokio::select!` or `futures::select!` statement and some other branch
+    /// completes first, it is guaranteed that no element was taken from the
+    /// queue. If the dropped future had already been woken for an element,
+    /// the wake-up is passed on to another waiting consumer, so that element
+    /// is not left behind with every consumer asleep.
+    ///
+    /// ```
+    /// use lazuli::Queue;
+    /// use std::sync::Arc;
+    ///
+    /// let queue = Arc::new(Queue::new());
+    /// let producer = {
+    ///     let queue = Arc::clone(&queue);
+    ///     std::thread::spawn(move || {
+    ///         queue.push(7).unwrap();
+    ///         queue.close();
+    ///     })
+    /// };
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(queue.recv().await, Some(7));
+    ///     assert_eq!(queue.recv().await, None); // closed and drained
+    /// });
+    /// producer.join().unwrap();
+    /// ```
+    pub fn recv(&self) -> Recv<'_, T, CHUNK> {
+        Recv {
+            queue: self,
+            waiter: Waiter::new(&self.signal),
+            done: false,
+        }
+    }
+
+    /// Takes an element, parking the calling thread until one is pushed;
+    /// `None` once the queue is closed and drained.
+    ///
+    /// The thread sleeps in [`std::thread::park`] and is unparked by the push
+    /// that makes an element available (or by `close`); it uses no CPU while
+    /// it waits. Do not call this from an async task: it blocks the executor
+    /// thread. Use [`recv`](Queue::recv) there.
+    ///
+    /// ```
+    /// use lazuli::Queue;
+    ///
+    /// let queue = Queue::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         queue.push("job").unwrap();
+    ///         queue.close();
+    ///     });
+    ///     assert_eq!(queue.recv_blocking(), Some("job"));
+    ///     assert_eq!(queue.recv_blocking(), None);
+    /// });
+    /// ```
+    pub fn recv_blocking(&self) -> Option<T> {
+        if let Some(element) = self.pop() {
+            return Some(element);
+        }
+        let waker = unparking_waker();
+        let mut waiter = Waiter::new(&self.signal);
+        loop {
+            match waiter.poll(self, &waker) {
+                Poll::Ready(element) => return element,
+                // Spurious unparks are fine: the loop polls again.
+                Poll::Pending => thread::park(),
+            }
+        }
+    }
+
+    /// Takes an element, parking the calling thread for at most `timeout`.
+    ///
+    /// Returns [`RecvTimeoutError::Closed`] once the queue is closed and
+    /// drained, and [`RecvTimeoutError::Timeout`] if no element arrived in
+    /// time. A timeout that expires just as a push picks this thread passes
+    /// the wake-up on to another waiter, so no element is stranded.
+    ///
+    /// The wait ends no earlier than `timeout` after the call (unless an
+    /// element or the close arrives); how much later depends on the operating
+    /// system's timer slack, typically tens of microseconds.
+    ///
+    /// Under `cfg(loom)` time does not pass inside a model: the call
+    /// registers as a waiter, re-checks the queue once and then times out,
+    /// which models a timer that fires at an arbitrary point relative to the
+    /// other threads.
+    ///
+    /// ```
+    /// use lazuli::{queue::RecvTimeoutError, Queue};
+    /// use std::time::Duration;
+    ///
+    /// let queue = Queue::new();
+    /// assert_eq!(queue.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+    /// queue.push(1).unwrap();
+    /// queue.close();
+    /// assert_eq!(queue.recv_timeout(Duration::from_secs(1)), Ok(1));
+    /// assert_eq!(queue.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        if let Some(element) = self.pop() {
+            return Ok(element);
+        }
+        let deadline = Deadline::after(timeout);
+        let waker = unparking_waker();
+        let mut waiter = Waiter::new(&self.signal);
+        loop {
+            match waiter.poll(self, &waker) {
+                Poll::Ready(Some(element)) => return Ok(element),
+                Poll::Ready(None) => return Err(RecvTimeoutError::Closed),
+                // Dropping `waiter` on return passes on a wake-up that raced
+                // with the timeout.
+                Poll::Pending if deadline.passed_or_park() => {
+                    return Err(RecvTimeoutError::Timeout)
+                }
+                Poll::Pending => {} // unparked, spuriously or not: poll again
+            }
+        }
+    }
+
+    /// The queue's elements as a [`Stream`] that ends
+    /// once the queue is closed and drained.
+    ///
+    /// Between items the stream keeps its waiter slot, so a long-lived
+    /// consumer does not re-register each time. Several streams over one
+    /// queue share its elements: each element goes to exactly one of them.
+    ///
+    /// # Cancel safety
+    ///
+    /// `next()` on this stream is cancel safe, like [`recv`](Queue::recv):
+    /// dropping an unfinished `next()` takes no element from the queue.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use lazuli::Queue;
+    ///
+    /// let queue: Queue<u32> = (1..=3).collect();
+    /// queue.close();
+    /// let all: Vec<u32> = futures::executor::block_on(queue.stream().collect());
+    /// assert_eq!(all, [1, 2, 3]);
+    /// ```
+    pub fn stream(&self) -> RecvStream<'_, T, CHUNK> {
+        RecvStream {
+            queue: self,
+            waiter: Waiter::new(&self.signal),
+            done: false,
+        }
+    }
+}
+
+impl<T, const CHUNK: usize> Queue<T, CHUNK> {
+    /// `push` without notifying waiters: the baseline against which
+    /// `benches/signal.rs` measures what the readiness signal adds to a push
+    /// when nobody waits. Not part of the API: a consumer waiting on the
+    /// queue is **not** woken by this push.
+    #[doc(hidden)]
+    pub fn push_unsignalled(&self, value: T) -> Result<(), PushError<T>> {
+        let guard = epoch::pin();
+        self.push_pinned(value, &guard)
+    }
+}
+
+/// When a `recv_timeout` gives up.
+#[cfg(not(loom))]
+struct Deadline(Option<Instant>);
+
+#[cfg(not(loom))]
+impl Deadline {
+    fn after(timeout: Duration) -> Self {
+        // `None`: a timeout too large to represent, so wait for ever.
+        Deadline(Instant::now().checked_add(timeout))
+    }
+
+    /// True if the deadline has passed; otherwise parks until unparked or
+    /// the deadline, and returns false.
+    fn passed_or_park(&self) -> bool {
+        match self.0 {
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return true;
+                }
+                std::thread::park_timeout(deadline - now);
+            }
+            None => thread::park(),
+        }
+        false
+    }
+}
+
+/// When a `recv_timeout` gives up: under loom, time does not pass, so the
+/// timer "fires" at the first check, after one registration and re-check.
+#[cfg(loom)]
+struct Deadline;
+
+#[cfg(loom)]
+impl Deadline {
+    fn after(_timeout: Duration) -> Self {
+        Deadline
+    }
+
+    fn passed_or_park(&self) -> bool {
+        true
+    }
+}
+
+/// A waker that unparks the thread that created it.
+fn unparking_waker() -> Waker {
+    struct Unpark(thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    Waker::from(Arc::new(Unpark(thread::current())))
+}
+
+/// The future returned by [`Queue::recv`]: `Some(element)`, or `None` once
+/// the queue is closed and drained.
+///
+/// Dropping it before it completes takes no element from the queue (see
+/// *Cancel safety* on [`Queue::recv`]). It implements
+/// [`FusedFuture`], so it can be used in
+/// `futures::select!` directly; polling it after it completed panics.
+///
+/// ```
+/// use lazuli::Queue;
+///
+/// let queue = Queue::new();
+/// let recv = queue.recv(); // does nothing until polled
+/// queue.push('x').unwrap();
+/// assert_eq!(futures::executor::block_on(recv), Some('x'));
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Recv<'a, T, const CHUNK: usize = DEFAULT_CHUNK> {
+    queue: &'a Queue<T, CHUNK>,
+    waiter: Waiter<'a>,
+    done: bool,
+}
+
+impl<T, const CHUNK: usize> Future for Recv<'_, T, CHUNK> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        assert!(!this.done, "`Recv` polled after it completed");
+        match this.waiter.poll(this.queue, cx.waker()) {
+            Poll::Ready(element) => {
+                // Give the slot back now rather than when the future is
+                // dropped, which may be much later.
+                this.waiter.release();
+                this.done = true;
+                Poll::Ready(element)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, const CHUNK: usize> FusedFuture for Recv<'_, T, CHUNK> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T, const CHUNK: usize> fmt::Debug for Recv<'_, T, CHUNK> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("waiter", &self.waiter)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stream returned by [`Queue::stream`]: every element, in queue order,
+/// ending once the queue is closed and drained.
+///
+/// ```
+/// use futures::StreamExt;
+/// use lazuli::Queue;
+///
+/// let queue = Queue::new();
+/// futures::executor::block_on(async {
+///     let mut stream = queue.stream();
+///     queue.push(1).unwrap();
+///     assert_eq!(stream.next().await, Some(1));
+///     queue.close();
+///     assert_eq!(stream.next().await, None);
+/// });
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct RecvStream<'a, T, const CHUNK: usize = DEFAULT_CHUNK> {
+    queue: &'a Queue<T, CHUNK>,
+    waiter: Waiter<'a>,
+    done: bool,
+}
+
+impl<T, const CHUNK: usize> Stream for RecvStream<'_, T, CHUNK> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this.waiter.poll(this.queue, cx.waker()) {
+            // Keep the slot (now OWNED, not waiting) for the next item.
+            Poll::Ready(Some(element)) => Poll::Ready(Some(element)),
+            Poll::Ready(None) => {
+                this.waiter.release();
+                this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            (0, Some(0))
+        } else {
+            (0, None)
+        }
+    }
+}
+
+impl<T, const CHUNK: usize> FusedStream for RecvStream<'_, T, CHUNK> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T, const CHUNK: usize> fmt::Debug for RecvStream<'_, T, CHUNK> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvStream")
+            .field("waiter", &self.waiter)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`Queue::recv_timeout`] returned no element.
+///
+/// ```
+/// use lazuli::{queue::RecvTimeoutError, Queue};
+/// use std::time::Duration;
+///
+/// let queue = Queue::<()>::new();
+/// queue.close();
+/// let err = queue.recv_timeout(Duration::from_secs(1)).unwrap_err();
+/// assert_eq!(err, RecvTimeoutError::Closed);
+/// assert_eq!(err.to_string(), "queue closed and drained");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecvTimeoutError {
+    /// No element arrived before the timeout.
+    Timeout,
+    /// The queue is closed and empty; no element will ever arrive.
+    Closed,
+}
+
+impl fmt::Display for RecvTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecvTimeoutError::Timeout => "timed out waiting for an element",
+            RecvTimeoutError::Closed => "queue closed and drained",
+        })
+    }
+}
+
+impl std::error::Error for RecvTimeoutError {}

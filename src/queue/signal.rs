@@ -1,0 +1,979 @@
+//! The readiness signal: how a consumer sleeps until the queue holds an element.
+//!
+//! [`Queue::recv`](super::Queue::recv), `recv_blocking`, `recv_timeout` and
+//! `stream` all wait through the one protocol in this module. Producers call
+//! [`Signal::notify_one`] after every successful push and the `close` call
+//! that closed the queue calls [`Signal::notify_all`].
+//!
+//! # Guarantees
+//!
+//! * **No lost wake-up.** A consumer that is waiting while an element sits in
+//!   the queue is always woken (or finds the element itself).
+//! * **One wake-up per push.** A push wakes at most one waiter; only `close`
+//!   wakes them all. There is no herd.
+//! * **Nearly free when nobody waits.** With no waiter, `notify_one` is one
+//!   load of a counter on a cache line that only changes when a consumer
+//!   starts or stops waiting: no read-modify-write, no fence.
+//! * **No runtime.** A waiter is anything with a [`Waker`]: an async task
+//!   under any executor, or a parked thread (a waker that unparks it). There
+//!   is no background thread or task; a queue whose consumers never wait
+//!   owns no memory here at all.
+//! * **Lock-free.** Registering, notifying and deregistering are CAS loops
+//!   over atomics; no lock is taken anywhere, on the push path or off it.
+//!
+//! # The waiter registry
+//!
+//! One [`AtomicWaker`] holds one waker, so a single one shared by several
+//! consumers would lose all but the last registration. Every waiting
+//! consumer therefore owns a slot of its own: a state byte and an
+//! `AtomicWaker`. Slots live in pages that are linked into a list and are
+//! never freed before the queue itself; each page is twice as large as the
+//! one before it, so `n` simultaneous waiters need at most `log2(n / 8) + 1`
+//! pages, and a slot given back by one waiter is reused by the next.
+//!
+//! ```text
+//!  Signal (its own cache line)
+//!  +-----------------+
+//!  | armed: 2        |   number of slots between arm and disarm
+//!  | pages ----------+--> Page 0 (8 slots)                     Page 1 (16 slots)
+//!  +-----------------+    states  [W][N][F][O][F][F][F][F]      [F][F] ... [F]
+//!                         wakers  [w][w][ ][w][ ][ ][ ][ ]      ...
+//!                         next ------------------------------>  next -> null
+//! ```
+//!
+//! The state bytes of a page sit next to each other, so a producer looking
+//! for a waiter reads one cache line per page, not one per slot. Pages are
+//! allocated on the first wait (page 0) and when every slot of every page is
+//! owned; eight tasks waiting on an empty queue fit in page 0.
+//!
+//! ## States of a slot
+//!
+//! | state | meaning | counted in `armed` | left by | to |
+//! |---|---|---|---|---|
+//! | `FREE` | owned by nobody | no | a consumer about to wait (CAS) | `OWNED` |
+//! | `OWNED` | owned by one consumer that is not waiting (it is registering, or it is a stream between items) | no | its owner: arm | `WAITING` |
+//! | | | | its owner: release | `FREE` |
+//! | `WAITING` | the owner's waker is registered; the owner sleeps until notified | yes | a producer or `close` (CAS) | `NOTIFIED` |
+//! | | | | its owner, taking an element or cancelled (CAS) | `OWNED` |
+//! | `NOTIFIED` | a producer (or `close`) chose this waiter and woke its waker | yes | its owner only, having popped after seeing `NOTIFIED`: it got an element, or the queue is closed | `OWNED` |
+//! | | | | its owner only, having found the element taken by someone else | `WAITING` (re-arm) |
+//! | | | | its owner only, without popping after seeing `NOTIFIED` (cancelled, timed out, or its re-check had already found an element): it **passes the notification on** | `OWNED` |
+//!
+//! Only the owner moves a slot out of `NOTIFIED`, `OWNED` or into `FREE`;
+//! notifiers only move `WAITING` to `NOTIFIED`. `armed` is incremented by the
+//! owner after it stores `WAITING` and decremented by the owner when it
+//! disarms, so `armed` is never negative and is at least the number of
+//! `WAITING` slots whose owners have finished arming.
+//!
+//! ## The life of a wait
+//!
+//! 1. `recv` first tries `pop`. Only if the queue is empty and open does it
+//!    take a slot (`FREE → OWNED`, or a new page), register its waker, store
+//!    `WAITING`, increment `armed`, issue `fence(SeqCst)`, and **re-check the
+//!    queue** (`pop`, then `is_closed`). If the re-check finds an element it
+//!    disarms at once; otherwise it returns `Pending`.
+//! 2. A push publishes its element, then loads `armed`. If it is 0 the push
+//!    is done. Otherwise it scans the pages for a `WAITING` slot, moves it to
+//!    `NOTIFIED` by CAS and wakes that slot's waker. It stops at the first
+//!    success, so one push wakes one waiter.
+//! 3. The woken consumer sees `NOTIFIED` and pops. If it gets an element (or
+//!    finds the queue closed and drained) it disarms and gives the slot back.
+//!    If the element was taken by a consumer that never slept, the wake-up
+//!    has done its job; the consumer re-arms (`NOTIFIED → WAITING`, fence,
+//!    re-check) and sleeps again.
+//!
+//! ## Why no wake-up is lost: the handshake
+//!
+//! The race to rule out is the store-buffering one: the producer reads
+//! `armed == 0` (or misses the `WAITING` state in its scan) while the
+//! consumer's re-check misses the producer's element. The two sides are
+//!
+//! ```text
+//!  producer P                              consumer W
+//!  a: publish e (SeqCst RMW in push)       c: store WAITING; armed += 1 (or: re-arm store)
+//!  b: load armed (SeqCst),                 d: fence(SeqCst)
+//!     then scan states (SeqCst loads)      e: pop; is_closed
+//! ```
+//!
+//! In the C++20 memory model (which Rust uses), suppose both miss: P's load
+//! `b` reads a value of `armed` (or of W's state byte) that precedes W's
+//! write `c`, and W's `pop` at `e` reads a value that precedes P's
+//! publishing RMW `a`. Then, in the single total order *S* of SeqCst
+//! operations: `b` precedes `d` (b is SeqCst and is coherence-ordered
+//! before `c`, which happens before the fence `d`), `d` precedes `a` (a
+//! fence that happens before a load that is coherence-ordered before the
+//! SeqCst write `a`), and `a` precedes `b` (sequenced before). That is a
+//! cycle, so at least one side sees the other: either W's re-check finds the
+//! element, or P sees W. If P's load of `armed` reads W's increment or any
+//! later value, it synchronizes with that increment (every write to `armed`
+//! is a read-modify-write, so they all continue its release sequence), so
+//! P's scan sees W's `WAITING` store or a later state of that slot.
+//!
+//! If P reads 0, every increment that precedes its read has been matched by
+//! its decrement (each decrement follows its own increment), so no waiter
+//! armed before P's read is still armed; every waiter that arms later finds
+//! P's element in its re-check. If P scans and finds no `WAITING` slot, each
+//! waiter is either already `NOTIFIED` (it will pop when it runs) or arms
+//! later and re-checks.
+//!
+//! **What this asks of the queue:** every value `pop` reads to conclude
+//! "empty" must precede, in its location's modification order, a SeqCst
+//! read-modify-write that strongly happens before the push's `notify_one`:
+//! the claim `fetch_add` on a chunk's enqueue index, the publishing
+//! `fetch_or` on a slot, the CAS that links a chunk to `next`, and the CAS
+//! that installs the first chunk in `head` (a pop that reads `head == null`
+//! concludes "empty" from it). A consumer's `pop` may use any ordering for
+//! its loads: its fence orders them. `close` must make `is_closed` true
+//! before it calls `notify_all`. The producer side then needs no fence of its
+//! own: its SeqCst RMWs and the SeqCst load of `armed` stand in for one.
+//!
+//! `close` runs once per queue, so [`Signal::notify_all`] simply starts with
+//! `fence(SeqCst)`: with fences on both sides, the closer's scan sees a
+//! waiter's `WAITING` or that waiter's `is_closed` sees the close, whatever
+//! orderings the accesses themselves use.
+//!
+//! ### Under loom
+//!
+//! loom models SeqCst loads and read-modify-writes as Acquire/AcqRel and has
+//! no total order *S* for them, so the argument above cannot be checked as
+//! it stands: loom would report the store-buffering outcome as a deadlock
+//! that real hardware and the C++ model forbid. Under `cfg(loom)`,
+//! `notify_one` therefore issues `fence(SeqCst)` before loading `armed`.
+//! loom orders SeqCst fences totally, so the model checks the protocol with
+//! a fence pair in place of "SeqCst RMW + SeqCst load". That substitution is
+//! sound in the other direction too (a fence pair is at least as strong), and
+//! the step it hides is exactly the four-line argument above. The consumer
+//! side is the same code in both builds.
+//!
+//! ## Cancellation
+//!
+//! A consumer can stop waiting while it holds a notification it has not
+//! acted on: a `Recv` dropped by `select!`, a timeout that expires just as a
+//! producer picks it, or a consumer that found an element in its re-check
+//! after a producer had already chosen it. Such a notification was meant for
+//! an element that may still be in the queue, so whoever disarms a
+//! `NOTIFIED` slot without having popped after seeing `NOTIFIED` **passes it
+//! on**: it issues `fence(SeqCst)` and runs `notify_one` again. The
+//! producer's push happens before the pass-on (the `NOTIFIED` CAS is a
+//! release, read with acquire), so the fence makes the handshake above hold
+//! for the pass-on exactly as for the push. At worst another waiter wakes,
+//! finds the queue empty and sleeps again.
+//!
+//! ## Memory
+//!
+//! Pages are allocated only when a consumer has to wait and every existing
+//! slot is owned, and freed when the queue is dropped. A slot's waker is
+//! taken out (dropped) when its owner releases the slot, so an idle registry
+//! holds no task or thread alive.
+
+use core::ptr;
+use core::task::{Poll, Waker};
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::atomic::{fence, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::{cover, AtomicWaker};
+
+/// Paths of the signal protocol that loom models assert they reach
+/// (re-exported as `lazuli::queue::signal_paths` under `cfg(loom)`).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod paths {
+    use crate::sync::coverage::Path;
+    /// A push (or a pass-on) moved a `WAITING` slot to `NOTIFIED`.
+    pub static WOKE_ONE: Path = Path::new("notify_one woke a waiter");
+    /// `notify_one` saw `armed != 0` but found no `WAITING` slot.
+    pub static FOUND_NONE: Path = Path::new("notify_one found nobody waiting");
+    /// A waiter's re-check after arming found an element (or the close).
+    pub static RECHECK_READY: Path = Path::new("re-check after arming was ready");
+    /// A waiter whose re-check found an element although it had already
+    /// been notified passed the notification on.
+    pub static RECHECK_PASSED_ON: Path = Path::new("notified waiter ready in re-check passed on");
+    /// A waiter dropped (cancelled, timed out) while `NOTIFIED` passed the
+    /// notification on.
+    pub static CANCEL_PASSED_ON: Path = Path::new("cancelled notified waiter passed on");
+    /// A notified waiter found its element taken and re-armed.
+    pub static REARMED: Path = Path::new("notified waiter re-armed");
+    /// `close` moved a `WAITING` slot to `NOTIFIED`.
+    pub static CLOSE_WOKE: Path = Path::new("close woke a waiter");
+    /// A consumer linked a registry page after the first: the registry grew.
+    pub static GREW: Path = Path::new("registry grew past its first page");
+    /// A consumer lost the race to link a new registry page.
+    pub static PAGE_RACE_LOST: Path = Path::new("lost the race to link a registry page");
+}
+
+/// Slot state: owned by nobody.
+const FREE: u8 = 0;
+/// Slot state: owned by a consumer that is not waiting.
+const OWNED: u8 = 1;
+/// Slot state: the owner sleeps until a producer or `close` notifies it.
+const WAITING: u8 = 2;
+/// Slot state: a producer or `close` chose this waiter and woke its waker.
+const NOTIFIED: u8 = 3;
+
+/// Slots in the first page; each later page doubles. Under loom two, so that
+/// a third waiter already makes the registry grow inside a model.
+const FIRST_PAGE: usize = if cfg!(loom) { 2 } else { 8 };
+
+/// The waiter registry of one queue.
+pub(crate) struct Signal {
+    /// Both fields are read by every producer that finds a waiter, and
+    /// `armed` by every push, so they get a cache line of their own, away from
+    /// the queue's indices.
+    shared: CachePadded<Shared>,
+}
+
+struct Shared {
+    /// Number of slots between their owner's arm (increment, after storing
+    /// `WAITING`) and disarm (decrement). Written only by read-modify-writes.
+    armed: AtomicUsize,
+    /// First page of the registry; null until a consumer first has to wait.
+    /// Pages are appended by CAS on the last page's `next` and freed only in
+    /// `Drop`.
+    pages: AtomicPtr<Page>,
+}
+
+/// A page of waiter slots.
+struct Page {
+    /// `FREE`, `OWNED`, `WAITING` or `NOTIFIED` for each slot, packed so
+    /// that a scan reads few cache lines.
+    states: Box<[AtomicU8]>,
+    /// The waker registered by each slot's owner.
+    wakers: Box<[AtomicWaker]>,
+    /// The next, twice larger page, or null.
+    next: AtomicPtr<Page>,
+}
+
+impl Page {
+    /// A page of `capacity` slots whose slot 0 is already `OWNED` by the
+    /// caller.
+    fn with_first_owned(capacity: usize) -> Box<Page> {
+        Box::new(Page {
+            states: (0..capacity)
+                .map(|i| AtomicU8::new(if i == 0 { OWNED } else { FREE }))
+                .collect(),
+            wakers: (0..capacity).map(|_| AtomicWaker::new()).collect(),
+            next: AtomicPtr::new(ptr::null_mut()),
+        })
+    }
+}
+
+/// One slot, borrowed for as long as the signal lives.
+#[derive(Clone, Copy)]
+struct SlotRef<'a> {
+    page: &'a Page,
+    index: usize,
+}
+
+impl<'a> SlotRef<'a> {
+    fn state(self) -> &'a AtomicU8 {
+        &self.page.states[self.index]
+    }
+
+    fn waker(self) -> &'a AtomicWaker {
+        &self.page.wakers[self.index]
+    }
+}
+
+impl Signal {
+    /// An empty registry; allocates nothing.
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        Signal {
+            shared: CachePadded::new(Shared {
+                armed: AtomicUsize::new(0),
+                pages: AtomicPtr::new(ptr::null_mut()),
+            }),
+        }
+    }
+
+    /// An empty registry; allocates nothing.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        Signal {
+            shared: CachePadded::new(Shared {
+                armed: AtomicUsize::new(0),
+                pages: AtomicPtr::new(ptr::null_mut()),
+            }),
+        }
+    }
+
+    /// Wake one waiter, if any waits. Called after every successful push.
+    #[inline]
+    pub(crate) fn notify_one(&self) {
+        // memory ordering: under loom only, a SeqCst fence stands in for
+        // "push's SeqCst RMW + this SeqCst load", which loom cannot model
+        // (module doc, "Under loom").
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
+        // memory ordering: SeqCst, so that it is ordered in S after the
+        // push's SeqCst publishing RMW and pairs with the fence a consumer
+        // issues after arming (the handshake in the module doc). Reading an
+        // increment or a later value also synchronizes with the increment
+        // (all writes are RMWs), so the scan sees that waiter's `WAITING`.
+        if self.shared.armed.load(Ordering::SeqCst) != 0 {
+            self.notify_one_slow();
+        }
+    }
+
+    /// Wake every waiter. Called once, by the `close` call that closed the
+    /// queue, after the queue reports `is_closed`.
+    pub(crate) fn notify_all(&self) {
+        // memory ordering: pairs with the fence every consumer issues after
+        // arming: either this scan sees its `WAITING`, or its re-check sees
+        // `is_closed` (the store-buffering argument with fences on both
+        // sides, which holds whatever the orderings of the accesses).
+        fence(Ordering::SeqCst);
+        for page in self.pages() {
+            for (index, state) in page.states.iter().enumerate() {
+                if claim(state) {
+                    cover!(paths::CLOSE_WOKE);
+                    page.wakers[index].wake();
+                }
+            }
+        }
+    }
+
+    /// Pass on a notification that a waiter consumed without popping after
+    /// it: wake another waiter, as the push that sent it would have.
+    #[cold]
+    fn pass_on(&self) {
+        // memory ordering: the push that sent the notification happens before
+        // this point (the NOTIFIED CAS released, the owner acquired), and
+        // this fence orders it before the load of `armed` in S, so the
+        // handshake holds as for the push itself.
+        fence(Ordering::SeqCst);
+        // memory ordering: as in `notify_one`.
+        if self.shared.armed.load(Ordering::SeqCst) != 0 {
+            self.notify_one_slow();
+        }
+    }
+
+    /// Find one `WAITING` slot, mark it `NOTIFIED` and wake its waker.
+    #[inline(never)]
+    fn notify_one_slow(&self) {
+        for page in self.pages() {
+            for (index, state) in page.states.iter().enumerate() {
+                if claim(state) {
+                    cover!(paths::WOKE_ONE);
+                    page.wakers[index].wake();
+                    return;
+                }
+            }
+        }
+        cover!(paths::FOUND_NONE);
+        // Every armed slot is already NOTIFIED, or its owner is still arming
+        // and will re-check the queue after its fence: nobody to wake.
+    }
+
+    /// The pages of the registry, first to last.
+    fn pages(&self) -> impl Iterator<Item = &Page> + '_ {
+        // memory ordering: Acquire, pairs with the AcqRel CAS that linked the
+        // page, so its initialised slots are visible.
+        let first = self.shared.pages.load(Ordering::Acquire);
+        core::iter::successors(
+            // SAFETY: a non-null page pointer was linked by `acquire_slot`
+            // from a live `Box`, and pages are freed only in `Drop`, which
+            // has `&mut self`; so the page outlives this `&self` borrow.
+            unsafe { first.as_ref() },
+            |page| {
+                // memory ordering: as for `first`.
+                let next = page.next.load(Ordering::Acquire);
+                // SAFETY: as for `first`.
+                unsafe { next.as_ref() }
+            },
+        )
+    }
+
+    /// Take a `FREE` slot (it becomes `OWNED`), growing the registry if every
+    /// slot is owned.
+    fn acquire_slot(&self) -> SlotRef<'_> {
+        let mut link = &self.shared.pages;
+        let mut capacity = FIRST_PAGE;
+        loop {
+            // memory ordering: Acquire, pairs with the AcqRel CAS that
+            // linked the page.
+            let page = link.load(Ordering::Acquire);
+            // SAFETY: see `pages`: linked pages live as long as `self`.
+            let Some(page) = (unsafe { page.as_ref() }) else {
+                let new = Box::into_raw(Page::with_first_owned(capacity));
+                // memory ordering: AcqRel; the release publishes the page's
+                // initialised slots to every later Acquire load of the link.
+                match link.compare_exchange(
+                    ptr::null_mut(),
+                    new,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        if capacity > FIRST_PAGE {
+                            cover!(paths::GREW);
+                        }
+                        // SAFETY: just linked, so it lives as long as `self`
+                        // (see `pages`).
+                        let page = unsafe { &*new };
+                        return SlotRef { page, index: 0 };
+                    }
+                    Err(_) => {
+                        // Another consumer linked a page first; ours was never
+                        // shared.
+                        cover!(paths::PAGE_RACE_LOST);
+                        // SAFETY: `new` came from `Box::into_raw` above and
+                        // the failed CAS published it nowhere.
+                        drop(unsafe { Box::from_raw(new) });
+                        continue;
+                    }
+                }
+            };
+            for (index, state) in page.states.iter().enumerate() {
+                // memory ordering: Relaxed is only a filter; the CAS decides.
+                // The CAS acquires the release store of FREE by the previous
+                // owner, so that owner's use of the slot happens before ours.
+                if state.load(Ordering::Relaxed) == FREE
+                    && state
+                        .compare_exchange(FREE, OWNED, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    return SlotRef { page, index };
+                }
+            }
+            link = &page.next;
+            capacity = page.states.len() * 2;
+        }
+    }
+
+    /// `OWNED → WAITING` and count the slot in `armed`.
+    fn arm(&self, slot: SlotRef<'_>) {
+        // memory ordering: Release, so a notifier whose CAS reads WAITING
+        // sees the waker registered before it (AtomicWaker synchronizes the
+        // waker itself; this keeps the state table honest too).
+        slot.state().store(WAITING, Ordering::Release);
+        // memory ordering: SeqCst and followed by a SeqCst fence: the
+        // consumer half of the handshake (module doc). Release also heads the
+        // release sequence a producer's load of `armed` synchronizes with.
+        self.shared.armed.fetch_add(1, Ordering::SeqCst);
+        // memory ordering: orders the arm before the re-check in S.
+        fence(Ordering::SeqCst);
+    }
+
+    /// `NOTIFIED → WAITING` by the owner, whose notification turned out to be
+    /// for an element somebody else took. The slot stays counted.
+    fn rearm(&self, slot: SlotRef<'_>) {
+        // memory ordering: SeqCst store then SeqCst fence: a producer's
+        // SeqCst scan that reads the old NOTIFIED precedes this store in S,
+        // hence precedes the fence, so the re-check sees its element.
+        slot.state().store(WAITING, Ordering::SeqCst);
+        // memory ordering: orders the re-arm before the re-check in S.
+        fence(Ordering::SeqCst);
+    }
+
+    /// `WAITING`/`NOTIFIED → OWNED` by the owner. Returns true if the slot
+    /// was `NOTIFIED` and the caller has not popped since seeing it, so the
+    /// notification must be passed on.
+    fn disarm(&self, slot: SlotRef<'_>) -> bool {
+        // memory ordering: success Relaxed: no producer chose us, nothing to
+        // synchronize with. Failure Acquire: pairs with the notifier's AcqRel
+        // CAS, so its push happens before our pass-on (see `pass_on`).
+        let notified = match slot.state().compare_exchange(
+            WAITING,
+            OWNED,
+            Ordering::Relaxed,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => false,
+            Err(state) => {
+                debug_assert_eq!(state, NOTIFIED, "only the owner leaves OWNED");
+                // memory ordering: only the owner writes a NOTIFIED slot.
+                slot.state().store(OWNED, Ordering::Relaxed);
+                true
+            }
+        };
+        self.uncount();
+        notified
+    }
+
+    /// `NOTIFIED → OWNED` by the owner, which has popped since it saw
+    /// `NOTIFIED` (read with Acquire): the notification is used up.
+    fn consume_notification(&self, slot: SlotRef<'_>) {
+        // memory ordering: only the owner writes a NOTIFIED slot.
+        slot.state().store(OWNED, Ordering::Relaxed);
+        self.uncount();
+    }
+
+    /// The owner's decrement of `armed`, when its slot leaves
+    /// `WAITING`/`NOTIFIED`.
+    fn uncount(&self) {
+        // memory ordering: only the modification order of `armed` matters
+        // (every decrement follows its own increment in it); an RMW, so the
+        // release sequence of every earlier increment continues through it.
+        self.shared.armed.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `WAITING → NOTIFIED`, if the slot is waiting. True if this call did it.
+fn claim(state: &AtomicU8) -> bool {
+    // memory ordering: the SeqCst load is the producer's half of the
+    // handshake for re-armed slots; the CAS releases the push to the owner
+    // (which reads NOTIFIED with Acquire before it pops) and acquires the
+    // owner's WAITING store.
+    state.load(Ordering::SeqCst) == WAITING
+        && state
+            .compare_exchange(WAITING, NOTIFIED, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        // memory ordering: `&mut self`: no other thread can touch the pages.
+        let mut page = self.shared.pages.load(Ordering::Relaxed);
+        while !page.is_null() {
+            // SAFETY: every linked page came from `Box::into_raw` and is
+            // freed only here, once; `&mut self` means no `SlotRef` is left.
+            let boxed = unsafe { Box::from_raw(page) };
+            // memory ordering: as above.
+            page = boxed.next.load(Ordering::Relaxed);
+        }
+    }
+}
+
+impl core::fmt::Debug for Signal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Signal")
+            // memory ordering: a diagnostic snapshot.
+            .field("armed", &self.shared.armed.load(Ordering::Relaxed))
+            .field(
+                "slots",
+                &self.pages().map(|p| p.states.len()).sum::<usize>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a waiter waits on: something to pop from that can be closed.
+pub(crate) trait Source {
+    /// What a successful pop yields.
+    type Item;
+    /// Take one element if there is one; never blocks.
+    fn try_take(&self) -> Option<Self::Item>;
+    /// True once no element can be added any more.
+    fn is_closed(&self) -> bool;
+}
+
+/// `Some(Some(x))`: got `x`; `Some(None)`: closed and drained; `None`: wait.
+fn try_ready<S: Source>(source: &S) -> Option<Option<S::Item>> {
+    if let Some(item) = source.try_take() {
+        return Some(Some(item));
+    }
+    if source.is_closed() {
+        // The queue guarantees that after `is_closed` a `None` from pop means
+        // closed and drained; an element pushed before the close is still
+        // delivered.
+        return Some(source.try_take());
+    }
+    None
+}
+
+/// One consumer's wait: the slot it owns, if any, across polls.
+///
+/// Dropping a `Waiter` releases its slot and passes on a notification it
+/// had not acted on, so a waiter can be abandoned at any point.
+pub(crate) struct Waiter<'a> {
+    signal: &'a Signal,
+    slot: Option<SlotRef<'a>>,
+}
+
+impl<'a> Waiter<'a> {
+    /// A waiter that owns no slot yet.
+    pub(crate) fn new(signal: &'a Signal) -> Self {
+        Waiter { signal, slot: None }
+    }
+
+    /// Take an element from `source`, or arrange for `waker` to be woken when
+    /// one may be there. `Ready(None)` means closed and drained.
+    ///
+    /// After `Ready` the waiter keeps its slot (`OWNED`) for the next poll;
+    /// call [`Waiter::release`] or drop it when done.
+    pub(crate) fn poll<S: Source>(&mut self, source: &S, waker: &Waker) -> Poll<Option<S::Item>> {
+        let slot = match self.slot {
+            None => {
+                if let Some(ready) = try_ready(source) {
+                    return Poll::Ready(ready);
+                }
+                let slot = self.signal.acquire_slot();
+                self.slot = Some(slot);
+                slot.waker().register(waker);
+                self.signal.arm(slot);
+                slot
+            }
+            // memory ordering: only the owner moves a slot into or out of
+            // OWNED, so reading its own OWNED needs no synchronization.
+            Some(slot) if slot.state().load(Ordering::Relaxed) == OWNED => {
+                // A stream between items: not armed, so no waker is needed
+                // unless it has to wait.
+                if let Some(ready) = try_ready(source) {
+                    return Poll::Ready(ready);
+                }
+                slot.waker().register(waker);
+                self.signal.arm(slot);
+                slot
+            }
+            Some(slot) => {
+                // Register first, then read the state: a notifier that CASes
+                // after this read wakes the waker registered here.
+                slot.waker().register(waker);
+                // memory ordering: Acquire, pairs with the notifier's AcqRel
+                // CAS, so its push (or close) happens before our pop.
+                match slot.state().load(Ordering::Acquire) {
+                    WAITING => {} // a spurious poll or a new waker: still armed
+                    state => {
+                        debug_assert_eq!(state, NOTIFIED, "armed slots are WAITING or NOTIFIED");
+                        if let Some(ready) = try_ready(source) {
+                            // We popped after seeing NOTIFIED: the
+                            // notification is used, nothing to pass on.
+                            self.signal.consume_notification(slot);
+                            return Poll::Ready(ready);
+                        }
+                        // The element we were woken for was taken by another
+                        // consumer: the wake-up did its job. Wait again.
+                        cover!(paths::REARMED);
+                        self.signal.rearm(slot);
+                    }
+                }
+                slot
+            }
+        };
+        // Armed: the re-check half of the handshake.
+        if let Some(ready) = try_ready(source) {
+            cover!(paths::RECHECK_READY);
+            if self.signal.disarm(slot) {
+                cover!(paths::RECHECK_PASSED_ON);
+                self.signal.pass_on();
+            }
+            return Poll::Ready(ready);
+        }
+        Poll::Pending
+    }
+
+    /// Give the slot back (disarming it first and passing on a notification
+    /// not acted on). The waiter may be polled again afterwards.
+    pub(crate) fn release(&mut self) {
+        let Some(slot) = self.slot.take() else { return };
+        // memory ordering: only the owner stores OWNED, so reading it needs
+        // no synchronization; the other states are handled by `disarm`.
+        let pass_on = slot.state().load(Ordering::Relaxed) != OWNED && self.signal.disarm(slot);
+        // Drop the registered waker now, so an idle slot keeps no task or
+        // thread alive. A notifier racing with us may take it first and wake
+        // it once, spuriously.
+        drop(slot.waker().take());
+        // memory ordering: Release, pairs with the Acquire CAS of the next
+        // owner.
+        slot.state().store(FREE, Ordering::Release);
+        if pass_on {
+            cover!(paths::CANCEL_PASSED_ON);
+            self.signal.pass_on();
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl core::fmt::Debug for Waiter<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Waiter")
+            .field("registered", &self.slot.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! The registry on its own, with a token counter standing in for the
+    //! queue: `push` adds a token (SeqCst RMW, then `notify_one`), `try_take`
+    //! removes one.
+
+    use super::*;
+    use crate::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Tokens {
+        count: AtomicUsize,
+        closed: AtomicBool,
+        signal: Signal,
+    }
+
+    impl Tokens {
+        fn new() -> Self {
+            Tokens {
+                count: AtomicUsize::new(0),
+                closed: AtomicBool::new(false),
+                signal: Signal::new(),
+            }
+        }
+        fn push(&self) {
+            self.count.fetch_add(1, Ordering::SeqCst);
+            self.signal.notify_one();
+        }
+        fn close(&self) {
+            if !self.closed.swap(true, Ordering::SeqCst) {
+                self.signal.notify_all();
+            }
+        }
+    }
+
+    impl Source for Tokens {
+        type Item = ();
+        fn try_take(&self) -> Option<()> {
+            let mut n = self.count.load(Ordering::SeqCst);
+            while n > 0 {
+                match self
+                    .count
+                    .compare_exchange(n, n - 1, Ordering::SeqCst, Ordering::SeqCst)
+                {
+                    Ok(_) => return Some(()),
+                    Err(now) => n = now,
+                }
+            }
+            None
+        }
+        fn is_closed(&self) -> bool {
+            self.closed.load(Ordering::SeqCst)
+        }
+    }
+
+    /// A waker that counts how often it was woken.
+    #[derive(Default)]
+    struct CountingWaker(AtomicUsize);
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn counting() -> (Arc<CountingWaker>, Waker) {
+        let count = Arc::new(CountingWaker::default());
+        (count.clone(), Waker::from(count))
+    }
+    fn woken(count: &CountingWaker) -> usize {
+        count.0.load(Ordering::SeqCst)
+    }
+
+    fn slot_count(signal: &Signal) -> usize {
+        signal.pages().map(|p| p.states.len()).sum()
+    }
+
+    #[test]
+    fn a_push_with_no_waiter_allocates_and_arms_nothing() {
+        let tokens = Tokens::new();
+        for _ in 0..100 {
+            tokens.push();
+        }
+        assert_eq!(
+            slot_count(&tokens.signal),
+            0,
+            "no page before the first wait"
+        );
+        assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn registry_grows_by_doubling_and_reuses_released_slots() {
+        let tokens = Tokens::new();
+        let (_, waker) = counting();
+        let mut waiters: Vec<Waiter<'_>> = (0..FIRST_PAGE * 3 + 1)
+            .map(|_| Waiter::new(&tokens.signal))
+            .collect();
+        for w in &mut waiters {
+            assert!(
+                w.poll(&tokens, &waker).is_pending(),
+                "empty queue must wait"
+            );
+        }
+        // 8 + 16 + 32 slots for 25 waiters.
+        assert_eq!(slot_count(&tokens.signal), FIRST_PAGE * 7);
+        assert_eq!(
+            tokens.signal.shared.armed.load(Ordering::SeqCst),
+            waiters.len()
+        );
+        drop(waiters);
+        assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
+        let mut again: Vec<Waiter<'_>> = (0..FIRST_PAGE * 3 + 1)
+            .map(|_| Waiter::new(&tokens.signal))
+            .collect();
+        for w in &mut again {
+            assert!(w.poll(&tokens, &waker).is_pending());
+        }
+        assert_eq!(
+            slot_count(&tokens.signal),
+            FIRST_PAGE * 7,
+            "released slots must be reused"
+        );
+    }
+
+    #[test]
+    fn each_push_wakes_exactly_one_waiter() {
+        let tokens = Tokens::new();
+        let wakers: Vec<_> = (0..FIRST_PAGE).map(|_| counting()).collect();
+        let mut waiters: Vec<_> = wakers.iter().map(|_| Waiter::new(&tokens.signal)).collect();
+        for (w, (_, waker)) in waiters.iter_mut().zip(&wakers) {
+            assert!(w.poll(&tokens, waker).is_pending());
+        }
+        for pushed in 1..=FIRST_PAGE {
+            tokens.push();
+            let total: usize = wakers.iter().map(|(c, _)| woken(c)).sum();
+            assert_eq!(
+                total, pushed,
+                "push {pushed} must wake exactly one more waiter"
+            );
+        }
+        for (i, (c, _)) in wakers.iter().enumerate() {
+            assert_eq!(woken(c), 1, "waiter {i} must be woken exactly once");
+        }
+        for (w, (_, waker)) in waiters.iter_mut().zip(&wakers) {
+            assert_eq!(
+                w.poll(&tokens, waker),
+                Poll::Ready(Some(())),
+                "a woken waiter finds its token"
+            );
+        }
+    }
+
+    #[test]
+    fn close_wakes_every_waiter_and_they_see_the_end() {
+        let tokens = Tokens::new();
+        let wakers: Vec<_> = (0..FIRST_PAGE + 3).map(|_| counting()).collect();
+        let mut waiters: Vec<_> = wakers.iter().map(|_| Waiter::new(&tokens.signal)).collect();
+        for (w, (_, waker)) in waiters.iter_mut().zip(&wakers) {
+            assert!(w.poll(&tokens, waker).is_pending());
+        }
+        tokens.close();
+        for (i, (w, (c, waker))) in waiters.iter_mut().zip(&wakers).enumerate() {
+            assert_eq!(woken(c), 1, "waiter {i} must be woken by close");
+            assert_eq!(
+                w.poll(&tokens, waker),
+                Poll::Ready(None),
+                "waiter {i} must see closed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dropped_notified_waiter_passes_its_wakeup_on() {
+        let tokens = Tokens::new();
+        let (first_count, first_waker) = counting();
+        let (second_count, second_waker) = counting();
+        let mut first = Waiter::new(&tokens.signal);
+        let mut second = Waiter::new(&tokens.signal);
+        assert!(first.poll(&tokens, &first_waker).is_pending());
+        assert!(second.poll(&tokens, &second_waker).is_pending());
+        tokens.push();
+        assert_eq!(woken(&first_count), 1, "the lowest slot is notified first");
+        assert_eq!(woken(&second_count), 0);
+        drop(first); // cancelled after being woken, without popping
+        assert_eq!(woken(&second_count), 1, "the wake-up must be passed on");
+        assert_eq!(second.poll(&tokens, &second_waker), Poll::Ready(Some(())));
+        assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_notified_waiter_that_finds_the_token_gone_waits_again() {
+        let tokens = Tokens::new();
+        let (count, waker) = counting();
+        let mut waiter = Waiter::new(&tokens.signal);
+        assert!(waiter.poll(&tokens, &waker).is_pending());
+        tokens.push();
+        assert_eq!(
+            tokens.try_take(),
+            Some(()),
+            "a consumer that never slept takes it"
+        );
+        assert!(
+            waiter.poll(&tokens, &waker).is_pending(),
+            "nothing left: wait again"
+        );
+        tokens.push();
+        assert_eq!(
+            woken(&count),
+            2,
+            "the re-armed waiter is woken by the next push"
+        );
+        assert_eq!(waiter.poll(&tokens, &waker), Poll::Ready(Some(())));
+    }
+
+    #[test]
+    fn a_new_waker_replaces_the_old_one() {
+        let tokens = Tokens::new();
+        let (old_count, old_waker) = counting();
+        let (new_count, new_waker) = counting();
+        let mut waiter = Waiter::new(&tokens.signal);
+        assert!(waiter.poll(&tokens, &old_waker).is_pending());
+        assert!(waiter.poll(&tokens, &new_waker).is_pending());
+        tokens.push();
+        assert_eq!(
+            (woken(&old_count), woken(&new_count)),
+            (0, 1),
+            "only the latest waker"
+        );
+    }
+
+    /// A waker that unparks a thread, as `recv_blocking` uses.
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    #[test]
+    fn parked_threads_receive_every_token_and_end_on_close() {
+        let per_producer = if cfg!(miri) { 50 } else { 20_000 };
+        let tokens = Tokens::new();
+        let received = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+                    loop {
+                        let mut waiter = Waiter::new(&tokens.signal);
+                        let got = loop {
+                            match waiter.poll(&tokens, &waker) {
+                                Poll::Ready(got) => break got,
+                                Poll::Pending => std::thread::park(),
+                            }
+                        };
+                        match got {
+                            Some(()) => received.fetch_add(1, Ordering::Relaxed),
+                            None => return,
+                        };
+                    }
+                });
+            }
+            let producers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        for _ in 0..per_producer {
+                            tokens.push();
+                        }
+                    })
+                })
+                .collect();
+            for p in producers {
+                p.join().unwrap();
+            }
+            tokens.close();
+        });
+        assert_eq!(
+            received.load(Ordering::Relaxed),
+            2 * per_producer,
+            "every token exactly once"
+        );
+        assert_eq!(
+            tokens.signal.shared.armed.load(Ordering::SeqCst),
+            0,
+            "nobody left armed"
+        );
+    }
+}

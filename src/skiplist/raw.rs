@@ -1,0 +1,775 @@
+//! The lazy-skiplist protocol itself (Herlihy, Lev, Luchangco and Shavit
+//! 2007): the lock-free search that records predecessors and successors at
+//! every level, and the lock-validate-retry updates. Every operation takes an
+//! epoch guard and returns nodes that stay valid while that guard pins; the
+//! public layers in [`super`] wrap them into guard-scoped entries.
+
+use core::borrow::Borrow;
+use core::cmp::Ordering::{Equal, Greater, Less};
+use core::marker::PhantomData;
+use core::ops::Bound;
+use core::ptr::{self, NonNull};
+
+#[cfg(loom)]
+use super::paths;
+use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
+use crate::lazy::{self, Length, NodeLockGuard};
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::cover;
+use crate::sync::epoch::Guard;
+
+/// What a search found: for each level below `levels`, the window
+/// `preds[l] → succs[l]` with `preds[l].key < key <= succs[l].key` (the head
+/// plays −∞, null +∞).
+struct Search<'g, K, S> {
+    preds: [NodeRef<'g, K, S>; MAX_HEIGHT],
+    succs: [*mut Node<K, S>; MAX_HEIGHT],
+    /// The levels searched (from `levels - 1` down to 0).
+    levels: usize,
+    /// The highest level at which `succs[level]` has the key.
+    found: Option<usize>,
+}
+
+impl<'g, K, S> Search<'g, K, S> {
+    fn succ(&self, level: usize) -> Option<NodeRef<'g, K, S>> {
+        // SAFETY: read from a link of a node reached while pinned, as in
+        // `NodeRef::next_ref`.
+        NonNull::new(self.succs[level]).map(|p| unsafe { NodeRef::new(p) })
+    }
+}
+
+/// What an `existing` callback of [`RawSkipList::insert`] decided.
+pub(crate) enum Existing<V> {
+    /// Finished: the present node holds this value for the caller.
+    Done(NonNull<V>),
+    /// The node was being removed: search again.
+    Retry,
+}
+
+/// How a removal of one chosen node ended.
+enum Removal<'g, K, S> {
+    /// This call marked, unlinked and retired the node.
+    Removed(NodeRef<'g, K, S>),
+    /// Nothing to remove (absent, not yet inserted, or another remover won).
+    Absent,
+    /// The extra condition checked under the victim's lock failed.
+    Refused,
+}
+
+/// The skiplist: a head tower, the highest level in use, the count, and
+/// ownership of the nodes.
+pub(crate) struct RawSkipList<K, S> {
+    head: NonNull<Node<K, S>>,
+    /// The number of levels in use (a hint, only ever raised): searches start
+    /// from its top level rather than from `MAX_HEIGHT`.
+    levels: AtomicUsize,
+    len: Length,
+    /// Owns the nodes (drop check); the `Send`/`Sync` rules are written out
+    /// below.
+    _owns: PhantomData<(K, S)>,
+}
+
+// SAFETY: sending the list moves ownership of its keys and values to the
+// receiving thread, which drops them (`K: Send`, `S: Send`). The bounds also
+// ask for `Sync`, as crossbeam-skiplist does, which keeps the crates
+// interchangeable.
+unsafe impl<K: Send + Sync, S: Send + Sync> Send for RawSkipList<K, S> {}
+// SAFETY: sharing the list lets any thread read keys and values through
+// entries (`Sync`) and remove them, so that they are dropped on another
+// thread (`Send`). All shared mutation goes through atomics and node locks.
+unsafe impl<K: Send + Sync, S: Send + Sync> Sync for RawSkipList<K, S> {}
+
+/// Lock guards for the distinct predecessors of one update, indexed by level
+/// (`None` where the level's predecessor is a lower level's).
+type PredLocks<'g> = [Option<NodeLockGuard<'g>>; MAX_HEIGHT];
+
+impl<K, S> RawSkipList<K, S> {
+    pub(crate) fn new() -> Self {
+        Self {
+            head: Node::new_head(),
+            levels: AtomicUsize::new(1),
+            len: Length::new(),
+            _owns: PhantomData,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.get()
+    }
+
+    #[inline]
+    fn head<'g>(&'g self, _guard: &'g Guard) -> NodeRef<'g, K, S> {
+        // SAFETY: the head lives as long as the list, and its pointer came
+        // from the allocation.
+        unsafe { NodeRef::new(self.head) }
+    }
+
+    #[inline]
+    fn is_head(&self, node: NodeRef<'_, K, S>) -> bool {
+        node.ptr() == self.head
+    }
+
+    /// The number of levels to search: the levels in use, and at least
+    /// `at_least`.
+    #[inline]
+    fn search_levels(&self, at_least: usize) -> usize {
+        // memory ordering: a hint. A search that starts too low is still
+        // correct (every node is at level 0); `remove` searches again from
+        // its victim's top level when it matters.
+        self.levels.load(Ordering::Relaxed).max(at_least)
+    }
+
+    /// Wait until the thread holding `node`'s lock leaves its critical
+    /// section: an inserter (which holds its new node's lock until it is
+    /// fully linked) or a remover (which holds its victim's lock until it is
+    /// unlinked). Waiting on the lock parks instead of spinning on the list.
+    fn wait_for_owner(node: NodeRef<'_, K, S>) {
+        drop(node.state().lock());
+    }
+
+    /// The first node from `node` on (inclusive) at level 0 that is live,
+    /// following `next` pointers: weakly consistent (see the module doc).
+    pub(crate) fn live_from<'g>(
+        mut node: Option<NodeRef<'g, K, S>>,
+        _guard: &'g Guard,
+    ) -> Option<NodeRef<'g, K, S>> {
+        while let Some(n) = node {
+            if n.is_live() {
+                return Some(n);
+            }
+            node = n.next_ref(0);
+        }
+        None
+    }
+
+    /// The first live node after `node`.
+    pub(crate) fn live_after<'g>(
+        node: NodeRef<'g, K, S>,
+        guard: &'g Guard,
+    ) -> Option<NodeRef<'g, K, S>> {
+        Self::live_from(node.next_ref(0), guard)
+    }
+
+    /// The first node at level 0, whatever its state.
+    pub(crate) fn first<'g>(&'g self, guard: &'g Guard) -> Option<NodeRef<'g, K, S>> {
+        self.head(guard).next_ref(0)
+    }
+
+    /// The paper's `findNode`: search without locks from the top level in use
+    /// (at least `at_least` levels), recording the window at every level.
+    fn find<'g, Q>(&'g self, key: &Q, at_least: usize, guard: &'g Guard) -> Search<'g, K, S>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        let head = self.head(guard);
+        let levels = self.search_levels(at_least);
+        let mut search = Search {
+            preds: [head; MAX_HEIGHT],
+            succs: [ptr::null_mut(); MAX_HEIGHT],
+            levels,
+            found: None,
+        };
+        let mut pred = head;
+        for level in (0..levels).rev() {
+            let mut curr = pred.next(level);
+            // SAFETY (for `NodeRef::new` and `key`): `curr` was read from a
+            // link of a node reached while pinned, so it stays allocated for
+            // `'g`; it is not the head (no link points to the head).
+            while let Some(c) = NonNull::new(curr).map(|p| unsafe { NodeRef::new(p) }) {
+                match unsafe { c.key() }.borrow().cmp(key) {
+                    Less => {
+                        pred = c;
+                        curr = c.next(level);
+                    }
+                    Equal => {
+                        search.found.get_or_insert(level);
+                        break;
+                    }
+                    Greater => break,
+                }
+            }
+            search.preds[level] = pred;
+            search.succs[level] = curr;
+        }
+        search
+    }
+
+    /// Search without locks, at level 0, for the window where `before`
+    /// turns false: `before(pred.key) && !before(curr.key)`.
+    fn search_by<'g>(
+        &'g self,
+        mut before: impl FnMut(&K) -> bool,
+        guard: &'g Guard,
+    ) -> (NodeRef<'g, K, S>, *mut Node<K, S>) {
+        let mut pred = self.head(guard);
+        let mut curr = ptr::null_mut();
+        for level in (0..self.search_levels(1)).rev() {
+            curr = pred.next(level);
+            // SAFETY: as in `find`.
+            while let Some(c) = NonNull::new(curr).map(|p| unsafe { NodeRef::new(p) }) {
+                // SAFETY: `c` was reached through a link: not the head.
+                if !before(unsafe { c.key() }) {
+                    break;
+                }
+                pred = c;
+                curr = c.next(level);
+            }
+        }
+        (pred, curr)
+    }
+
+    /// The search plus validation used by ordered queries: a level-0 window
+    /// `pred → curr` that was a real edge, with both ends live (or the head,
+    /// or the end), at one moment: the second read of `pred.next[0]`. So the
+    /// answer is linearizable. Waits for and retries around nodes being
+    /// inserted or removed.
+    fn stable_window<'g>(
+        &'g self,
+        mut before: impl FnMut(&K) -> bool,
+        guard: &'g Guard,
+    ) -> (Option<NodeRef<'g, K, S>>, Option<NodeRef<'g, K, S>>) {
+        'retry: loop {
+            let (pred, curr_raw) = self.search_by(&mut before, guard);
+            // SAFETY: as in `find`.
+            let curr = NonNull::new(curr_raw).map(|p| unsafe { NodeRef::new(p) });
+            let pred = (!self.is_head(pred)).then_some(pred);
+            // 1. Both ends fully linked (a flag never cleared: true now means
+            //    true at the re-read below).
+            for end in [pred, curr].into_iter().flatten() {
+                if !end.state().is_fully_linked() {
+                    cover!(paths::ORDERED_QUERY_RETRIED);
+                    Self::wait_for_owner(end);
+                    continue 'retry;
+                }
+            }
+            // 2. The edge still there: the linearization point.
+            let pred_links = pred.unwrap_or(self.head(guard));
+            if pred_links.next(0) != curr_raw {
+                cover!(paths::ORDERED_QUERY_RETRIED);
+                continue;
+            }
+            // 3. Both ends unmarked after it (marks are never cleared, so
+            //    unmarked then): `pred` was reachable, so the edge was real.
+            for end in [pred, curr].into_iter().flatten() {
+                if end.state().is_marked() {
+                    cover!(paths::ORDERED_QUERY_RETRIED);
+                    Self::wait_for_owner(end);
+                    continue 'retry;
+                }
+            }
+            return (pred, curr);
+        }
+    }
+
+    /// Wait-free lookup (the paper's `contains`): the node of `key` if it was
+    /// live when its flags were read. No lock, no retry, no RMW.
+    #[inline]
+    pub(crate) fn get<'g, Q>(&'g self, key: &Q, guard: &'g Guard) -> Option<NodeRef<'g, K, S>>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        let mut pred = self.head(guard);
+        for level in (0..self.search_levels(1)).rev() {
+            let mut curr = pred.next_ref(level);
+            while let Some(c) = curr {
+                // SAFETY: reached through a link: not the head.
+                match unsafe { c.key() }.borrow().cmp(key) {
+                    Less => {
+                        pred = c;
+                        curr = c.next_ref(level);
+                    }
+                    Equal => {
+                        return if c.is_live() {
+                            Some(c)
+                        } else {
+                            cover!(paths::LOOKUP_SAW_NOT_LIVE);
+                            None
+                        };
+                    }
+                    Greater => break,
+                }
+            }
+        }
+        None
+    }
+
+    /// The first live node whose key is within `bound` from below
+    /// (linearizable; see `stable_window`).
+    pub(crate) fn lower_bound<'g, Q>(
+        &'g self,
+        bound: Bound<&Q>,
+        guard: &'g Guard,
+    ) -> Option<NodeRef<'g, K, S>>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match bound {
+            Bound::Unbounded => self.stable_window(|_| false, guard).1,
+            Bound::Included(k) => self.stable_window(|n| n.borrow() < k, guard).1,
+            Bound::Excluded(k) => self.stable_window(|n| n.borrow() <= k, guard).1,
+        }
+    }
+
+    /// The last live node whose key is within `bound` from above
+    /// (linearizable; see `stable_window`).
+    pub(crate) fn upper_bound<'g, Q>(
+        &'g self,
+        bound: Bound<&Q>,
+        guard: &'g Guard,
+    ) -> Option<NodeRef<'g, K, S>>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match bound {
+            Bound::Unbounded => self.stable_window(|_| true, guard).0,
+            Bound::Included(k) => self.stable_window(|n| n.borrow() <= k, guard).0,
+            Bound::Excluded(k) => self.stable_window(|n| n.borrow() < k, guard).0,
+        }
+    }
+
+    /// Lock the distinct predecessors of levels `0..height` bottom-up and
+    /// validate each level with `lazy::validate`: `expect(level)` is the
+    /// successor the level must still have, and `check_succ` says whether
+    /// that successor must be unmarked (inserts) or not (removes, whose
+    /// victim is already marked). `None`: validation failed, locks released.
+    fn lock_preds<'g>(
+        search: &Search<'g, K, S>,
+        height: usize,
+        expect: impl Fn(usize) -> *mut Node<K, S>,
+        check_succ: bool,
+    ) -> Option<PredLocks<'g>> {
+        let mut locks: PredLocks<'g> = Default::default();
+        let mut previous: Option<NodeRef<'g, K, S>> = None;
+        for (level, lock) in locks.iter_mut().enumerate().take(height) {
+            let pred = search.preds[level];
+            // Predecessors go leftwards (to smaller keys) as levels go up, so
+            // a repeated predecessor is the one of the level below. Locks are
+            // taken in decreasing key order, as everywhere in the skiplist.
+            if previous != Some(pred) {
+                *lock = Some(pred.state().lock());
+                previous = Some(pred);
+            }
+            let succ_raw = expect(level);
+            // SAFETY: the successor was read from a link while pinned.
+            let succ = NonNull::new(succ_raw).map(|p| unsafe { NodeRef::new(p) });
+            let succ_state = if check_succ {
+                succ.map(NodeRef::state)
+            } else {
+                None
+            };
+            if !lazy::validate(pred.state(), pred.link(level), succ_raw, succ_state) {
+                cover!(crate::lazy::paths::VALIDATION_FAILED);
+                return None;
+            }
+        }
+        Some(locks)
+    }
+
+    /// Insert `key` if absent; otherwise do what `existing` says with the
+    /// present node. Returns the node and the value it holds for the caller.
+    pub(crate) fn insert<'g>(
+        &'g self,
+        key: K,
+        value: Option<S::Value>,
+        make_value: Option<impl FnOnce() -> S::Value>,
+        mut existing: impl FnMut(
+            NodeRef<'g, K, S>,
+            &mut Option<S::Value>,
+            &'g Guard,
+        ) -> Existing<S::Value>,
+        guard: &'g Guard,
+    ) -> (NonNull<Node<K, S>>, NonNull<S::Value>)
+    where
+        K: Ord,
+        S: Payload,
+    {
+        let height = random_height();
+        let mut key = Some(key);
+        let mut value = value;
+        let mut make_value = make_value;
+        // The new node, once built: private until linked; freed (keeping the
+        // key and value) if the key turns out to be present after all.
+        let mut node: Option<NodeRef<'g, K, S>> = None;
+        loop {
+            let search = {
+                // SAFETY: `n` is our private node, which holds a key.
+                let search_key = node.map_or_else(
+                    || key.as_ref().expect("the key or the node"),
+                    |n| unsafe { n.key() },
+                );
+                self.find(search_key, height, guard)
+            };
+            if let Some(level) = search.found {
+                let found = search.succ(level).expect("found implies a node");
+                if let Some(n) = node.take() {
+                    // SAFETY: never published: only this thread has it.
+                    let (k, v) = unsafe { Node::into_parts(n.ptr()) };
+                    key = Some(k);
+                    value = Some(v);
+                }
+                if found.state().is_marked() {
+                    cover!(paths::INSERT_WAITED_FOR_REMOVER);
+                    Self::wait_for_owner(found);
+                    continue;
+                }
+                if !found.state().is_fully_linked() {
+                    cover!(paths::INSERT_WAITED_FOR_INSERTER);
+                    Self::wait_for_owner(found);
+                    continue;
+                }
+                match existing(found, &mut value, guard) {
+                    Existing::Done(v) => return (found.ptr(), v),
+                    Existing::Retry => continue,
+                }
+            }
+            // Absent: build the node outside any lock (`make_value` is user
+            // code and may panic or use this map).
+            let new = *node.get_or_insert_with(|| {
+                let v = value
+                    .take()
+                    .unwrap_or_else(|| (make_value.take().expect("a value is made once"))());
+                let k = key.take().expect("the key moves once");
+                // SAFETY: a fresh allocation, private to this thread until
+                // linked, freed only by its remover or the list's drop.
+                unsafe { NodeRef::new(Node::new(k, v, height)) }
+            });
+            let Some(pred_locks) =
+                Self::lock_preds(&search, height, |level| search.succs[level], true)
+            else {
+                continue;
+            };
+            // The new node's lock is held from before its first link until it
+            // is fully linked, so that whoever meets it half-linked can wait
+            // for it (`wait_for_owner`). It is private, so this never blocks.
+            let new_lock = new.state().lock();
+            for level in 0..height {
+                // memory ordering: the node is private; the Release stores
+                // below publish these.
+                new.link(level)
+                    .store(search.succs[level], Ordering::Relaxed);
+            }
+            // The entry shows the value this call inserted, read before the
+            // node is published (a concurrent replacement may follow at once).
+            // SAFETY: the node holds a payload (not the head).
+            let value = unsafe { new.node().payload_unchecked() }.load(guard);
+            if height > self.levels.load(Ordering::Relaxed) {
+                // memory ordering: a hint (see `search_levels`).
+                self.levels.fetch_max(height, Ordering::Relaxed);
+            }
+            for level in 0..height {
+                // memory ordering: Release publishes the node's key, value
+                // and tower to traversals' Acquire loads of this link.
+                search.preds[level]
+                    .link(level)
+                    .store(new.raw(), Ordering::Release);
+            }
+            // The linearization point of a successful insert: from here on
+            // lookups that reach the node report the key present.
+            new.state().set_fully_linked();
+            drop(new_lock);
+            drop(pred_locks);
+            self.len.increment();
+            return (new.ptr(), value);
+        }
+    }
+
+    /// Remove the live node of `key`, if any; the returned node is marked,
+    /// unlinked and retired (still readable under `guard`).
+    ///
+    /// # Safety
+    /// `K` and the payload are `Send + 'static` (the node is retired).
+    pub(crate) unsafe fn remove<'g, Q>(
+        &'g self,
+        key: &Q,
+        guard: &'g Guard,
+    ) -> Option<NodeRef<'g, K, S>>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        // SAFETY: forwarded contract.
+        match unsafe { self.remove_found(key, None, |_| true, guard) } {
+            Removal::Removed(node) => Some(node),
+            Removal::Absent | Removal::Refused => None,
+        }
+    }
+
+    /// Remove exactly `target` (an entry's node), if it is still live.
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove); `target` was fully linked.
+    pub(crate) unsafe fn remove_node<'g>(&'g self, target: NodeRef<'g, K, S>, guard: &'g Guard) -> bool
+    where
+        K: Ord,
+    {
+        // SAFETY: forwarded contract; an entry's node holds a key.
+        let key = unsafe { target.key() };
+        // SAFETY: forwarded contract.
+        matches!(
+            unsafe { self.remove_found(key, Some(target), |_| true, guard) },
+            Removal::Removed(_)
+        )
+    }
+
+    /// The paper's `remove`, for the node of `key` (or exactly `target`):
+    /// proceed only for a fully linked, unmarked node found at its top level;
+    /// lock it, check `allow` under its lock, mark it (the linearization
+    /// point), then lock and validate its predecessors and unlink it top-down,
+    /// searching again (keeping the mark) until validation succeeds.
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove).
+    unsafe fn remove_found<'g, Q>(
+        &'g self,
+        key: &Q,
+        target: Option<NodeRef<'g, K, S>>,
+        allow: impl Fn(NodeRef<'g, K, S>) -> bool,
+        guard: &'g Guard,
+    ) -> Removal<'g, K, S>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        let mut at_least = 1;
+        let mut victim: Option<(NodeRef<'g, K, S>, NodeLockGuard<'g>)> = None;
+        loop {
+            let search = self.find(key, at_least, guard);
+            if victim.is_none() {
+                let candidate = search.found.and_then(|l| Some((l, search.succ(l)?)));
+                let (level, candidate) = match (candidate, target) {
+                    (Some((l, c)), None) => (l, c),
+                    (Some((l, c)), Some(t)) if c == t => (l, c),
+                    (_, Some(t)) => {
+                        // The target is not where a live node of its key
+                        // would be: it has been removed (or is being).
+                        if t.state().is_marked() {
+                            return Removal::Absent;
+                        }
+                        cover!(paths::ENTRY_REMOVE_STALE);
+                        crate::sync::spin_loop();
+                        continue;
+                    }
+                    (None, None) => return Removal::Absent,
+                };
+                if candidate.height() > search.levels {
+                    // The search started below the candidate's top level (the
+                    // level hint was stale): search again from its top.
+                    at_least = candidate.height();
+                    continue;
+                }
+                let state = candidate.state();
+                if !state.is_fully_linked() || state.is_marked() || level + 1 != candidate.height()
+                {
+                    // Not inserted yet, or being removed by another thread, or
+                    // inserted after our search passed its top level: the
+                    // remove linearizes before that insert, or after that
+                    // remove. An entry's target is fully linked, so only a
+                    // mark ends its removal.
+                    if target.is_some() && !state.is_marked() {
+                        continue;
+                    }
+                    cover!(paths::REMOVE_SAW_NOT_LIVE);
+                    return Removal::Absent;
+                }
+                let held = state.lock();
+                if state.is_marked() {
+                    // Another remover won the mark: exactly one remover wins.
+                    cover!(paths::REMOVE_LOST_RACE);
+                    return Removal::Absent;
+                }
+                if !allow(candidate) {
+                    return Removal::Refused;
+                }
+                // The linearization point of the remove: from here on the key
+                // is absent, and only this thread (holding the lock, having
+                // seen the node unmarked) can get here for this node.
+                state.mark(&held);
+                victim = Some((candidate, held));
+                at_least = candidate.height();
+            }
+            let (node, _held) = victim.as_ref().expect("a marked victim");
+            let node = *node;
+            let height = node.height();
+            if search.levels < height {
+                continue;
+            }
+            let Some(pred_locks) = Self::lock_preds(&search, height, |_| node.raw(), false) else {
+                cover!(paths::REMOVE_REVALIDATED);
+                continue;
+            };
+            for level in (0..height).rev() {
+                // memory ordering: the victim's links change only under its
+                // lock, which we hold; Release so that a traversal reading
+                // the successor here sees it initialised (we synchronised
+                // with its linker through the locks). The victim's own links
+                // are left as they are: readers may be standing on it.
+                let succ = node.link(level).load(Ordering::Relaxed);
+                search.preds[level]
+                    .link(level)
+                    .store(succ, Ordering::Release);
+            }
+            drop(pred_locks);
+            drop(victim);
+            self.len.decrement();
+            // SAFETY: unlinked at every level just now by the thread that won
+            // the mark (so retired once); the caller guarantees the contents
+            // may be dropped on any thread. The pointer was read from a link.
+            unsafe { retire_node(node.raw(), guard) };
+            return Removal::Removed(node);
+        }
+    }
+
+    /// Remove the first live node (linearizable: the head's lock is held when
+    /// the node is marked, so no smaller key can be inserted meanwhile).
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove).
+    pub(crate) unsafe fn pop_front<'g>(&'g self, guard: &'g Guard) -> Option<NodeRef<'g, K, S>> {
+        let head = self.head(guard);
+        loop {
+            let first = head.next_ref(0)?;
+            let state = first.state();
+            if !state.is_fully_linked() || state.is_marked() {
+                cover!(paths::POP_WAITED);
+                Self::wait_for_owner(first);
+                continue;
+            }
+            // Locks in decreasing key order: the node, then the head.
+            let held = state.lock();
+            if state.is_marked() {
+                continue;
+            }
+            let head_lock = head.state().lock();
+            let height = first.height();
+            // Under the head's lock the first node's links from the head are
+            // stable; a node is linked at a level only while it is linked at
+            // level 0, so it is first at every level iff it is first at 0.
+            if (0..height).any(|level| !lazy::validate(head.state(), head.link(level), first.raw(), None))
+            {
+                cover!(crate::lazy::paths::VALIDATION_FAILED);
+                continue;
+            }
+            state.mark(&held);
+            for level in (0..height).rev() {
+                // memory ordering: as in `remove_found`.
+                let succ = first.link(level).load(Ordering::Relaxed);
+                head.link(level).store(succ, Ordering::Release);
+            }
+            drop(head_lock);
+            drop(held);
+            self.len.decrement();
+            // SAFETY: as in `remove_found`.
+            unsafe { retire_node(first.raw(), guard) };
+            return Some(first);
+        }
+    }
+
+    /// Remove the last live node (linearizable: the node's own lock, held
+    /// when it is marked, keeps anything from being appended after it).
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove).
+    pub(crate) unsafe fn pop_back<'g>(&'g self, guard: &'g Guard) -> Option<NodeRef<'g, K, S>>
+    where
+        K: Ord,
+    {
+        loop {
+            let (last, _) = self.search_by(|_| true, guard);
+            if self.is_head(last) {
+                // The head's level-0 link read null: empty at that moment.
+                return None;
+            }
+            if !last.is_live() {
+                cover!(paths::POP_WAITED);
+                Self::wait_for_owner(last);
+                continue;
+            }
+            // SAFETY: not the head.
+            let key = unsafe { last.key() };
+            // memory ordering: `last.next[0]` changes only under `last`'s
+            // lock, which `allow` runs under.
+            let still_last = |n: NodeRef<'g, K, S>| n.link(0).load(Ordering::Relaxed).is_null();
+            // SAFETY: forwarded contract.
+            match unsafe { self.remove_found(key, Some(last), still_last, guard) } {
+                Removal::Removed(node) => return Some(node),
+                Removal::Absent | Removal::Refused => {
+                    cover!(paths::POP_WAITED);
+                    continue;
+                }
+            }
+        }
+    }
+
+    /// Unlink and hand out the first node, with exclusive access.
+    pub(crate) fn pop_front_mut(&mut self) -> Option<NonNull<Node<K, S>>> {
+        // SAFETY: with `&mut self` no other thread can reach the list; the
+        // head is alive.
+        let head = unsafe { NodeRef::<K, S>::new(self.head) };
+        let first = head.next_ref(0)?;
+        for level in 0..first.height() {
+            // memory ordering: `&mut self`: no concurrent access. With no
+            // update in flight the first node at level 0 is first at each of
+            // its levels.
+            let succ = first.link(level).load(Ordering::Relaxed);
+            head.link(level).store(succ, Ordering::Relaxed);
+        }
+        self.len.decrement();
+        Some(first.ptr())
+    }
+
+    /// Take the first node's key and value, with exclusive access.
+    pub(crate) fn pop_front_parts(&mut self) -> Option<(K, S::Value)>
+    where
+        S: Payload,
+    {
+        let node = self.pop_front_mut()?;
+        // SAFETY: unlinked with exclusive access: ours alone.
+        Some(unsafe { Node::into_parts(node) })
+    }
+}
+
+/// Retire a removed node's allocation.
+///
+/// # Safety
+/// `node` was unlinked at every level by the caller, who won its mark; its
+/// contents may be dropped on any thread.
+unsafe fn retire_node<K, S>(node: *mut Node<K, S>, guard: &Guard) {
+    /// # Safety
+    /// `node` is unreachable, retired once, not the head.
+    unsafe fn destroy<K, S>(node: *mut Node<K, S>) {
+        // SAFETY: forwarded contract.
+        unsafe { Node::destroy(node) }
+    }
+    // SAFETY: the caller's contract: no thread pinning later can reach the
+    // node, it is retired once, and `K`, `S` may be dropped anywhere.
+    unsafe { lazy::retire(guard, node, destroy::<K, S>) }
+}
+
+impl<K, S> Drop for RawSkipList<K, S> {
+    fn drop(&mut self) {
+        /// Keeps destroying the remaining nodes (and the head) if one node's
+        /// `Drop` panics.
+        struct Rest<'a, K, S>(&'a mut RawSkipList<K, S>);
+        impl<K, S> Drop for Rest<'_, K, S> {
+            fn drop(&mut self) {
+                while let Some(node) = self.0.pop_front_mut() {
+                    // SAFETY: unlinked with exclusive access.
+                    unsafe { Node::destroy(node.as_ptr()) };
+                }
+                // SAFETY: the head, freed once, with nothing linked.
+                unsafe { Node::destroy_head(self.0.head) };
+            }
+        }
+        let rest = Rest(self);
+        while let Some(node) = rest.0.pop_front_mut() {
+            // SAFETY: unlinked with exclusive access. If its `Drop` panics,
+            // `rest` destroys the others while unwinding.
+            unsafe { Node::destroy(node.as_ptr()) };
+        }
+        drop(rest); // frees the head
+    }
+}

@@ -1,0 +1,194 @@
+//! The one place where lazuli picks its synchronisation primitives.
+//!
+//! Every atomic, cell, thread operation and waker in the crate comes from this
+//! module, never from `std` directly. Under `cfg(loom)` the module swaps in
+//! [loom]'s instrumented versions, so that a loom model (ours in `loom-tests/`,
+//! or a user's own model of code that uses lazuli) explores every interleaving
+//! of lazuli's internals too.
+//!
+//! | primitive | normal build | `--cfg loom` |
+//! |---|---|---|
+//! | atomics, `fence` | `core::sync::atomic` | `loom::sync::atomic` |
+//! | [`UnsafeCell`] | a `core::cell::UnsafeCell` wrapper with loom's `with`/`with_mut` API | `loom::cell::UnsafeCell` |
+//! | [`thread`] | `std::thread` | `loom::thread` |
+//! | [`AtomicWaker`] | the `atomic-waker` crate | `loom::future::AtomicWaker` |
+//! | [`spin_loop`] | `core::hint::spin_loop` | `loom::thread::yield_now` (loom must be told that a spinning thread waits) |
+//! | [`epoch`] | crossbeam-epoch | crossbeam-epoch; modelled by loom only with `--cfg crossbeam_loom` as well |
+//!
+//! [loom]: https://docs.rs/loom
+
+#![allow(dead_code, unused_imports)] // not every item is used by every configuration
+
+/// Atomic types and fences.
+pub(crate) mod atomic {
+    #[cfg(not(loom))]
+    pub(crate) use core::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+    };
+    #[cfg(loom)]
+    pub(crate) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+    };
+}
+
+/// Threads: `yield_now`, `park`, `current`, `spawn`.
+pub(crate) mod thread {
+    #[cfg(loom)]
+    pub(crate) use loom::thread::{current, park, yield_now, Thread};
+    #[cfg(not(loom))]
+    pub(crate) use std::thread::{current, park, park_timeout, yield_now, Thread};
+}
+
+/// The epoch-based reclamation crate.
+///
+/// Under `--cfg loom` alone this is the real collector (its atomics are not
+/// modelled, and it is conservative, so models stay sound). Under
+/// `--cfg loom --cfg crossbeam_loom` the collector is loom's own per-execution
+/// instance and every epoch transition is explored.
+pub(crate) use crossbeam_epoch as epoch;
+
+/// True when deferred functions run inside the loom execution that deferred
+/// them, so they may touch loom objects. With `--cfg loom` alone the real
+/// collector can run a deferred function during a *later* execution, where a
+/// loom atomic of an earlier one must not be touched; code that recycles
+/// memory through the epoch checks this and falls back to leaking.
+pub(crate) const DEFERRED_IN_MODEL: bool = cfg!(any(not(loom), crossbeam_loom));
+
+/// Tell the scheduler that this thread is busy-waiting.
+///
+/// Under loom this yields, which is how loom learns that the spinning thread
+/// cannot make progress until another thread runs.
+#[inline]
+pub(crate) fn spin_loop() {
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+/// Path counters for loom models (`cfg(loom)` only).
+///
+/// loom reports how many executions it explored, not which paths of the
+/// algorithm they reached, and its DPOR can prune more than one expects (a
+/// thread whose first access to an atomic is a load misses schedules). A
+/// model therefore asserts that the paths it claims to cover were taken at
+/// least once. The counters are plain std atomics, invisible to loom, and
+/// count across all executions of the process.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod coverage {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// One path of an algorithm that a model may claim to reach.
+    #[derive(Debug)]
+    pub struct Path {
+        /// What the path is, for messages.
+        pub name: &'static str,
+        hits: AtomicUsize,
+    }
+
+    impl Path {
+        /// A path not taken yet.
+        pub const fn new(name: &'static str) -> Self {
+            Path {
+                name,
+                hits: AtomicUsize::new(0),
+            }
+        }
+        /// Records that the path was taken.
+        pub fn hit(&self) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        /// How many times it was taken so far, in all executions.
+        pub fn hits(&self) -> usize {
+            self.hits.load(Ordering::Relaxed)
+        }
+    }
+}
+
+/// Records that a path was taken (loom builds only; nothing otherwise).
+macro_rules! cover {
+    ($path:path) => {
+        #[cfg(loom)]
+        $path.hit();
+    };
+}
+pub(crate) use cover;
+
+pub(crate) use cell::UnsafeCell;
+
+#[cfg(loom)]
+mod cell {
+    pub(crate) use loom::cell::UnsafeCell;
+}
+
+#[cfg(not(loom))]
+mod cell {
+    /// `core::cell::UnsafeCell` behind loom's closure-based API, so the same
+    /// code compiles for both. Under loom each `with`/`with_mut` is checked
+    /// for conflicting concurrent access.
+    #[derive(Debug, Default)]
+    #[repr(transparent)]
+    pub(crate) struct UnsafeCell<T: ?Sized>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        #[inline(always)]
+        pub(crate) const fn new(value: T) -> Self {
+            Self(core::cell::UnsafeCell::new(value))
+        }
+
+        #[inline(always)]
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Read access through a raw pointer.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Write access through a raw pointer.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+pub(crate) use waker::AtomicWaker;
+
+#[cfg(not(loom))]
+mod waker {
+    pub(crate) use atomic_waker::AtomicWaker;
+}
+
+#[cfg(loom)]
+mod waker {
+    use core::task::Waker;
+
+    /// loom's `AtomicWaker` behind atomic-waker's API (`register(&Waker)`,
+    /// `take()`), so that the readiness signal compiles unchanged.
+    #[derive(Debug)]
+    pub(crate) struct AtomicWaker(loom::future::AtomicWaker);
+
+    impl AtomicWaker {
+        pub(crate) fn new() -> Self {
+            Self(loom::future::AtomicWaker::new())
+        }
+
+        pub(crate) fn register(&self, waker: &Waker) {
+            self.0.register_by_ref(waker);
+        }
+
+        pub(crate) fn wake(&self) {
+            self.0.wake();
+        }
+
+        pub(crate) fn take(&self) -> Option<Waker> {
+            self.0.take_waker()
+        }
+    }
+}

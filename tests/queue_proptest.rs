@@ -1,0 +1,117 @@
+//! `Queue<T>` as a state machine, checked against `VecDeque` by proptest.
+//!
+//! Each case is a random program of shared and `&mut` operations, run on a
+//! `Queue` and on the model side by side; every result must agree. Chunks of
+//! 1, 2 and 5 slots make chunk boundaries frequent. Failures are shrunk and
+//! persisted in `proptest-regressions/queue.txt`, which is committed.
+
+use std::collections::VecDeque;
+
+use lazuli::{PushError, Queue};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Push(u16),
+    Pop,
+    PushMut(u16),
+    PopMut,
+    Len,
+    Close,
+    /// Consume the queue through `into_iter` and compare everything left
+    /// (ends the program).
+    IntoIter,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => any::<u16>().prop_map(Op::Push),
+        4 => Just(Op::Pop),
+        3 => any::<u16>().prop_map(Op::PushMut),
+        3 => Just(Op::PopMut),
+        2 => Just(Op::Len),
+        1 => Just(Op::Close),
+        1 => Just(Op::IntoIter),
+    ]
+}
+
+fn run<const CHUNK: usize>(ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut queue: Queue<u16, CHUNK> = Queue::with_chunk_size();
+    let mut model = VecDeque::new();
+    let mut closed = false;
+    for (step, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Push(v) => {
+                let expected = if closed { Err(PushError(v)) } else { Ok(()) };
+                prop_assert_eq!(queue.push(v), expected, "push at step {}", step);
+                if !closed {
+                    model.push_back(v);
+                }
+            }
+            Op::PushMut(v) => {
+                let expected = if closed { Err(PushError(v)) } else { Ok(()) };
+                prop_assert_eq!(queue.push_mut(v), expected, "push_mut at step {}", step);
+                if !closed {
+                    model.push_back(v);
+                }
+            }
+            Op::Pop => prop_assert_eq!(queue.pop(), model.pop_front(), "pop at step {}", step),
+            Op::PopMut => {
+                prop_assert_eq!(
+                    queue.pop_mut(),
+                    model.pop_front(),
+                    "pop_mut at step {}",
+                    step
+                )
+            }
+            Op::Len => {
+                prop_assert_eq!(queue.len(), model.len(), "len at step {}", step);
+                prop_assert_eq!(queue.is_empty(), model.is_empty());
+            }
+            Op::Close => {
+                prop_assert_eq!(queue.close(), !closed, "close at step {}", step);
+                closed = true;
+                prop_assert!(queue.is_closed());
+            }
+            Op::IntoIter => {
+                let rest: Vec<u16> = queue.into_iter().collect();
+                let expected: Vec<u16> = model.into_iter().collect();
+                prop_assert_eq!(rest, expected, "into_iter at step {}", step);
+                return Ok(());
+            }
+        }
+        prop_assert_eq!(queue.is_closed(), closed);
+    }
+    prop_assert_eq!(queue.len(), model.len(), "len at the end");
+    Ok(())
+}
+
+fn config() -> Config {
+    Config {
+        cases: if cfg!(miri) { 8 } else { 512 },
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/queue.txt",
+        ))),
+        ..Config::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn queue_matches_vecdeque_with_one_slot_chunks(ops in prop::collection::vec(op(), 0..200)) {
+        run::<1>(&ops)?;
+    }
+
+    #[test]
+    fn queue_matches_vecdeque_with_two_slot_chunks(ops in prop::collection::vec(op(), 0..200)) {
+        run::<2>(&ops)?;
+    }
+
+    #[test]
+    fn queue_matches_vecdeque_with_five_slot_chunks(ops in prop::collection::vec(op(), 0..300)) {
+        run::<5>(&ops)?;
+    }
+}

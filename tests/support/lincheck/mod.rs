@@ -1,0 +1,524 @@
+//! Linearizability checking (issue 6): record real concurrent histories and
+//! check them against a sequential specification.
+//!
+//! A structure is *linearizable* (Herlihy & Wing, TOPLAS 1990) if every
+//! concurrent history is equivalent to some sequential one that (1) the
+//! sequential specification allows and (2) keeps every pair of non-overlapping
+//! operations in their real-time order. Stress tests catch lost and
+//! duplicated elements; this catches the subtler bugs: a pop that returns an
+//! element "from the future", a lookup that misses a key which was present
+//! for its whole duration, two removers that both win.
+//!
+//! # Pieces
+//!
+//! | module | role |
+//! |---|---|
+//! | [`history`] | the ticket clock, per-thread logs, [`History`] and its printout |
+//! | [`spec`] | sequential specifications: [`QueueSpec`], [`MapSpec`], [`SetSpec`] |
+//! | [`wgl`] | the Wing & Gong / Lowe search, per-key checking, minimisation |
+//! | [`plans`] | random workloads: small colliding histories and long per-key ones |
+//! | [`subjects`] | lock-based references and the broken negative controls |
+//! | this file | [`Subject`] (the structure under test), [`Plan`], [`record`], [`explore`] |
+//!
+//! # Flow of one history
+//!
+//! ```text
+//!  plan(rng) ─▶ setup calls (driver, alone)
+//!            ─▶ round 0: T0..Tn run their scripts together ─▶ quiescent calls (len)
+//!            ─▶ round 1: ...                                ─▶ quiescent calls
+//!            ─▶ History { init: S::default(), ops }        (every op: thread, call, result, inv..resp)
+//!            ─▶ check whole (queue, whole-map ops) or per key (maps and sets)
+//!            ─▶ on failure: minimise, print, panic with the seed
+//! ```
+//!
+//! # Adding a structure
+//!
+//! Implement [`Subject`] for it (one `match` from call to method, see the
+//! adapters in `tests/linearizability.rs`), write a plan generator, and call
+//! [`explore`] with [`check_whole`] or [`check_per_key`].
+//!
+//! # Environment
+//!
+//! `LINCHECK_SEED` (the base seed of the plans) and `LINCHECK_SCALE` (a
+//! multiplier on the number of histories, for soak runs). Under Miri the
+//! counts drop to a handful: the search itself is pure computation.
+
+pub mod history;
+pub mod plans;
+pub mod spec;
+pub mod subjects;
+pub mod wgl;
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+pub use history::{Clock, History, Op, ThreadLog};
+pub use spec::{
+    MapCall, MapRet, MapSpec, Partitioned, QueueCall, QueueRet, QueueSpec, SetCall, SetRet,
+    SetSpec, Spec,
+};
+pub use wgl::{check, check_history, check_whole, Checked, Verdict, Violation};
+
+/// The structure under test, seen through a specification's calls.
+pub trait Subject<S: Spec>: Sync {
+    /// Performs `call` on the structure and reports its result in the
+    /// specification's terms.
+    fn apply(&self, call: &S::Call) -> S::Ret;
+}
+
+/// A small deterministic generator (splitmix64), so that a failing plan can
+/// be replayed from its seed.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// A number in `range`.
+    pub fn in_range(&mut self, range: std::ops::RangeInclusive<usize>) -> usize {
+        range.start() + self.below((range.end() - range.start() + 1) as u64) as usize
+    }
+
+    /// `true` with probability `percent`/100.
+    pub fn percent(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// What one history will do.
+#[derive(Clone, Debug)]
+pub struct Plan<S: Spec> {
+    /// Calls the driver makes alone before the workers start (prefilling).
+    pub setup: Vec<S::Call>,
+    /// `rounds[r][t]`: the script of worker `t` in round `r`. Every round
+    /// has the same number of workers.
+    pub rounds: Vec<Vec<Vec<S::Call>>>,
+    /// Calls the driver makes alone after each round (`len`).
+    pub quiescent: Vec<S::Call>,
+    /// Seed of the random pauses workers take between operations, which
+    /// vary how the operations overlap; `None` for no pauses (fixed
+    /// schedules). [`explore`] fills it in from the plan's seed.
+    pub jitter: Option<u64>,
+}
+
+impl<S: Spec> Plan<S> {
+    /// One round of `scripts` and nothing else.
+    pub fn one_round(scripts: Vec<Vec<S::Call>>) -> Self {
+        Plan {
+            setup: Vec::new(),
+            rounds: vec![scripts],
+            quiescent: Vec::new(),
+            jitter: None,
+        }
+    }
+
+    /// How many worker threads the plan needs.
+    pub fn threads(&self) -> usize {
+        self.rounds.first().map_or(0, Vec::len)
+    }
+}
+
+/// Runs `plan` against `subject` on real threads and records the history.
+/// The subject must start empty (in `S::default()`).
+///
+/// # Making the operations overlap
+///
+/// The checker can only test the concurrency a history contains: a history in
+/// which no two operations overlap is sequential, and checking it proves
+/// nothing a single-threaded test does not. So the recorder packs each
+/// round's operations as densely as it can:
+///
+/// 1. **A common start.** Workers meet at a barrier before each round. A
+///    barrier wakes its waiters microseconds apart, longer than a whole
+///    script of ~100 ns operations, so each worker then announces itself and
+///    spins on a shared *go* flag that the last to arrive raises: the workers
+///    that are on a core start within a cache miss of each other.
+/// 2. **Back-to-back operations.** Nothing runs between a worker's
+///    operations but the recording itself (two clock ticks and a push).
+/// 3. **Jitter of about one operation, not more.** With a `jitter` seed,
+///    each worker delays its start by up to half its script's length in spin
+///    pauses (one pause costs about as much as one operation), and pauses
+///    1–4 spins before one operation in 8. Successive histories then overlap
+///    in different alignments while staying dense. (An earlier version paused
+///    up to 1000 spins before half the operations; about 2% of operations
+///    overlapped another thread's.)
+///
+/// [`Report`] prints the fraction of operations that did overlap, and
+/// [`Report::assert_concurrent`] fails a run whose histories were too
+/// sequential to mean much. More workers than cores still run partly one
+/// after another: the workers on a core run their scripts together, the
+/// others when those finish.
+///
+/// The driver's own calls (setup and quiescent calls) are recorded as thread
+/// number `threads`.
+pub fn record<S, T>(subject: &T, plan: &Plan<S>) -> History<S>
+where
+    S: Spec + Default,
+    T: Subject<S>,
+{
+    let threads = plan.threads();
+    assert!(
+        plan.rounds.iter().all(|r| r.len() == threads),
+        "every round needs the same worker count"
+    );
+    let clock = Clock::new();
+    let start = Barrier::new(threads + 1);
+    let end = Barrier::new(threads + 1);
+    // `arrived` counts workers that reached the go line, over all rounds;
+    // `spinning`, those spinning there now (on a core, as far as we know);
+    // `go` is the number of rounds released so far.
+    let arrived = AtomicUsize::new(0);
+    let spinning = AtomicUsize::new(0);
+    let go = AtomicUsize::new(0);
+    let mut driver = ThreadLog::<S>::new(threads, &clock);
+    for call in &plan.setup {
+        driver.record(call.clone(), |c| subject.apply(c));
+    }
+    let mut ops = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (clock, start, end) = (&clock, &start, &end);
+                let (arrived, spinning, go) = (&arrived, &spinning, &go);
+                scope.spawn(move || {
+                    let mut log = ThreadLog::<S>::new(t, clock);
+                    let mut jitter = plan
+                        .jitter
+                        .map(|seed| Rng::new(seed ^ ((t as u64 + 1) << 48)));
+                    for (r, round) in plan.rounds.iter().enumerate() {
+                        let script = &round[t];
+                        let delay = jitter
+                            .as_mut()
+                            .map_or(0, |rng| rng.below(script.len() as u64 / 2 + 1));
+                        start.wait();
+                        wait_for_go(r, threads, arrived, spinning, go);
+                        pause(delay);
+                        for call in script {
+                            if let Some(rng) = jitter.as_mut() {
+                                if rng.below(8) == 0 {
+                                    pause(1 + rng.below(4));
+                                }
+                            }
+                            log.record(call.clone(), |c| subject.apply(c));
+                        }
+                        end.wait();
+                    }
+                    log.into_ops()
+                })
+            })
+            .collect();
+        for _ in &plan.rounds {
+            start.wait();
+            end.wait();
+            for call in &plan.quiescent {
+                driver.record(call.clone(), |c| subject.apply(c));
+            }
+        }
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker panicked"))
+            .collect::<Vec<_>>()
+    });
+    ops.extend(driver.into_ops());
+    History::new(S::default(), ops)
+}
+
+/// The go line of round `r`: returns once the round is released.
+///
+/// The round is released (by whichever worker sees it first) once every
+/// worker has arrived *and* as many of them as there are cores (at most all
+/// of them) are spinning here at the same moment, so that at least two
+/// really start together even on a loaded machine, where a worker that gives
+/// up its core may not get one back for milliseconds. Waiting for that is
+/// capped (about 100 µs of spinning); then the round goes anyway.
+///
+/// Before everyone has arrived, spinners yield now and then, so that workers
+/// still waiting for a core (more workers than cores) get one; a spinner that
+/// yields does not count as spinning meanwhile.
+fn wait_for_go(
+    r: usize,
+    threads: usize,
+    arrived: &AtomicUsize,
+    spinning: &AtomicUsize,
+    go: &AtomicUsize,
+) {
+    const SPINS_BEFORE_YIELD: u32 = 256;
+    const SPINS_BEFORE_GOING_ANYWAY: u32 = 2048;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let together = threads.min(cores);
+    // memory ordering: these counters only time the start; the barriers
+    // order everything else, so Relaxed suffices throughout.
+    arrived.fetch_add(1, Relaxed);
+    spinning.fetch_add(1, Relaxed);
+    let mut spins = 0u32;
+    let mut spins_since_all_arrived = 0u32;
+    while go.load(Relaxed) <= r {
+        if arrived.load(Relaxed) >= threads * (r + 1) {
+            spins_since_all_arrived += 1;
+            if spinning.load(Relaxed) >= together
+                || spins_since_all_arrived >= SPINS_BEFORE_GOING_ANYWAY
+            {
+                go.store(r + 1, Relaxed);
+                break;
+            }
+        } else {
+            spins += 1;
+            if spins % SPINS_BEFORE_YIELD == 0 {
+                spinning.fetch_sub(1, Relaxed);
+                std::thread::yield_now();
+                spinning.fetch_add(1, Relaxed);
+            }
+        }
+        std::hint::spin_loop();
+    }
+    spinning.fetch_sub(1, Relaxed);
+}
+
+/// Spins for `n` pauses (each about as long as one short operation).
+fn pause(n: u64) {
+    for _ in 0..n {
+        std::hint::spin_loop();
+    }
+}
+
+/// A checker: what it covered, or the minimised violation.
+pub type Checker<S> = fn(&History<S>) -> Result<Checked, Box<Violation<S>>>;
+
+/// Checks each key's sub-history alone.
+pub fn check_per_key<S: Partitioned>(history: &History<S>) -> Result<Checked, Box<Violation<S>>> {
+    wgl::check_per_key(history)
+}
+
+/// The outcome of [`explore`].
+#[derive(Debug)]
+pub struct Report<S: Spec> {
+    /// What was tested.
+    pub name: String,
+    /// Histories recorded and checked.
+    pub histories: usize,
+    /// Operations in them.
+    pub operations: usize,
+    /// Operations that overlapped an operation of another thread.
+    pub overlapping: usize,
+    /// Operations that overlapped an operation of another thread within the
+    /// (sub-)history they were checked in: per key, same-key collisions only.
+    pub overlapping_checked: usize,
+    /// (Sub-)histories the search ran on (more than `histories` per key).
+    pub searches: usize,
+    /// Wall time, recording included.
+    pub elapsed: Duration,
+    /// The first violation and the seed of its plan, if any.
+    pub violation: Option<(u64, Box<Violation<S>>)>,
+}
+
+impl<S: Spec> Report<S> {
+    /// Panics with the minimal failing history unless every history was
+    /// linearizable.
+    pub fn assert_linearizable(&self) {
+        if let Some((seed, violation)) = &self.violation {
+            panic!(
+                "{}: NOT LINEARIZABLE (history {} of the run, plan seed {seed:#x}; replay with \
+                 LINCHECK_SEED)\n{violation}",
+                self.name, self.histories
+            );
+        }
+    }
+
+    /// Percentage of the operations that overlapped an operation of another
+    /// thread.
+    pub fn overlap_percent(&self) -> usize {
+        self.overlapping * 100 / self.operations.max(1)
+    }
+
+    /// Percentage of the operations that overlapped an operation of another
+    /// thread in the (sub-)history they were checked in.
+    pub fn checked_overlap_percent(&self) -> usize {
+        self.overlapping_checked * 100 / self.operations.max(1)
+    }
+
+    /// Panics if fewer than [`min_overlap_percent`] of the operations
+    /// overlapped another thread's: the histories were too close to
+    /// sequential for a pass to mean much.
+    pub fn assert_concurrent(&self) {
+        let min = min_overlap_percent();
+        assert!(
+            self.overlap_percent() >= min,
+            "{}: only {}% of {} operations overlapped an operation of another thread \
+             (minimum {min}%): the histories were nearly sequential, so the check was weak. \
+             Is the machine overloaded? LINCHECK_MIN_OVERLAP=0 disables this check.",
+            self.name,
+            self.overlap_percent(),
+            self.operations
+        );
+    }
+
+    /// [`Self::assert_linearizable`] and [`Self::assert_concurrent`].
+    pub fn assert_linearizable_and_concurrent(&self) {
+        self.assert_linearizable();
+        self.assert_concurrent();
+    }
+
+    /// Panics unless some history was found non-linearizable (for the
+    /// negative controls), and prints the violation found.
+    pub fn assert_violation_found(&self) {
+        match &self.violation {
+            Some((seed, violation)) => println!(
+                "lincheck: {}: violation caught, as it must be, after {} histories (seed {seed:#x}):\n{violation}",
+                self.name, self.histories
+            ),
+            None => panic!(
+                "{}: the checker found no violation in {} histories of a structure that is broken on purpose",
+                self.name, self.histories
+            ),
+        }
+    }
+}
+
+/// The base seed of the plans (`LINCHECK_SEED`, hex or decimal).
+pub fn base_seed() -> u64 {
+    std::env::var("LINCHECK_SEED")
+        .ok()
+        .and_then(|s| match s.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => s.parse().ok(),
+        })
+        .unwrap_or(0x6c61_7a75_6c69_0006)
+}
+
+/// The least percentage of operations that must overlap an operation of
+/// another thread for [`Report::assert_concurrent`]: `LINCHECK_MIN_OVERLAP`
+/// if set; otherwise 0 under Miri (whose scheduler switches threads rarely)
+/// and on one core (where only preemption makes operations overlap), and
+/// [`DEFAULT_MIN_OVERLAP`] on two cores or more.
+pub fn min_overlap_percent() -> usize {
+    if let Some(min) = std::env::var("LINCHECK_MIN_OVERLAP")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return min;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cfg!(miri) || cores < 2 {
+        0
+    } else {
+        DEFAULT_MIN_OVERLAP
+    }
+}
+
+/// See [`min_overlap_percent`]: well below what a loaded 2-core machine
+/// reaches (see the module docs), well above what a sequential recorder gives.
+pub const DEFAULT_MIN_OVERLAP: usize = 20;
+
+/// `n` histories, scaled by `LINCHECK_SCALE` and down to a handful under Miri.
+pub fn histories(n: usize) -> usize {
+    if cfg!(miri) {
+        return (n / 500).clamp(2, 4);
+    }
+    let scale: f64 = std::env::var("LINCHECK_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    ((n as f64 * scale) as usize).max(1)
+}
+
+/// Records and checks `count` histories, each with a fresh subject from
+/// `make` and a plan from `plan`, stopping at the first violation. Prints the
+/// counts and the time taken.
+pub fn explore<S, T>(
+    name: &str,
+    count: usize,
+    make: impl Fn() -> T,
+    plan: impl Fn(&mut Rng) -> Plan<S>,
+    checker: Checker<S>,
+) -> Report<S>
+where
+    S: Spec + Default,
+    T: Subject<S>,
+{
+    let base = base_seed() ^ fnv(name);
+    let started = Instant::now();
+    let mut report = Report {
+        name: name.to_owned(),
+        histories: 0,
+        operations: 0,
+        overlapping: 0,
+        overlapping_checked: 0,
+        searches: 0,
+        elapsed: Duration::ZERO,
+        violation: None,
+    };
+    for i in 0..count {
+        let seed = base.wrapping_add(i as u64);
+        let mut plan = plan(&mut Rng::new(seed));
+        plan.jitter = plan.jitter.or(Some(seed));
+        let subject = make();
+        let history = record(&subject, &plan);
+        report.histories += 1;
+        report.operations += history.ops.len();
+        report.overlapping += history.overlapping_ops();
+        match checker(&history) {
+            Ok(checked) => {
+                report.searches += checked.searches;
+                report.overlapping_checked += checked.overlapping;
+            }
+            Err(violation) => {
+                report.violation = Some((seed, violation));
+                break;
+            }
+        }
+    }
+    report.elapsed = started.elapsed();
+    println!(
+        "lincheck: {:<40} {:>6} histories {:>8} ops  overlap {:>3}% (checked {:>3}%) {:>7} searches {:>6.2} s  {}",
+        report.name,
+        report.histories,
+        report.operations,
+        report.overlap_percent(),
+        report.checked_overlap_percent(),
+        report.searches,
+        report.elapsed.as_secs_f64(),
+        if report.violation.is_some() { "VIOLATION" } else { "ok" }
+    );
+    report
+}
+
+/// One hand-written operation: `(thread, call, result, invoke, response)`.
+pub type Row<S> = (usize, <S as Spec>::Call, <S as Spec>::Ret, u64, u64);
+
+/// Checks one hand-made history (for unit tests of the checker).
+pub fn verdict_of<S: Spec>(init: S, ops: &[Row<S>]) -> Verdict {
+    let ops: Vec<Op<S>> = ops
+        .iter()
+        .map(|(thread, call, ret, invoke, response)| Op {
+            thread: *thread,
+            call: call.clone(),
+            ret: ret.clone(),
+            invoke: *invoke,
+            response: *response,
+        })
+        .collect();
+    check(&init, &ops)
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
