@@ -11,6 +11,7 @@
 //! | atomics, `fence` | `core::sync::atomic` | `loom::sync::atomic` |
 //! | [`UnsafeCell`] | a `core::cell::UnsafeCell` wrapper with loom's `with`/`with_mut` API | `loom::cell::UnsafeCell` |
 //! | [`thread`] | `std::thread` | `loom::thread` |
+//! | [`thread_local!`] | `std::thread_local!` | `loom::thread_local!` |
 //! | [`AtomicWaker`] | the `atomic-waker` crate | `loom::future::AtomicWaker` |
 //! | [`spin_loop`] | `core::hint::spin_loop` | `loom::thread::yield_now` (loom must be told that a spinning thread waits) |
 //! | [`epoch`] | crossbeam-epoch | crossbeam-epoch; modelled by loom only with `--cfg crossbeam_loom` as well |
@@ -38,6 +39,14 @@ pub(crate) mod thread {
     #[cfg(not(loom))]
     pub(crate) use std::thread::{current, park, park_timeout, yield_now, Thread};
 }
+
+#[cfg(loom)]
+pub(crate) use loom::thread_local;
+/// `thread_local!`: std's normally; loom's under loom, where every model
+/// thread runs on one OS thread and a std thread-local would leak state
+/// between model threads and executions.
+#[cfg(not(loom))]
+pub(crate) use std::thread_local;
 
 /// The epoch-based reclamation crate.
 ///

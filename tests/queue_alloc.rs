@@ -86,7 +86,10 @@ fn a_drained_queue_retains_at_most_4_kib() {
     // Print only after measuring: captured output allocates on this thread.
     println!("Queue<u64>: {retained} bytes retained after pushing and draining {n}");
     assert!(retained <= 4096, "{retained} bytes retained after a drain");
-    assert!(left <= 64, "dropping the queue gives everything back, but {left} bytes remain");
+    assert!(
+        left <= 64,
+        "dropping the queue gives everything back, but {left} bytes remain"
+    );
 }
 
 /// The "hovering near empty" workload: one push, one pop, forever.

@@ -80,7 +80,7 @@ impl Length {
 fn stripe() -> usize {
     /// Hands out stripes round-robin to threads as they first count.
     static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
-    std::thread_local! {
+    crate::sync::thread_local! {
         // memory ordering: only uniqueness-ish matters (any stripe is
         // correct); Relaxed suffices.
         static STRIPE: usize = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;

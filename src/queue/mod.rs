@@ -92,6 +92,8 @@
 //! The full table is in `src/queue/chunk.rs`.
 
 mod chunk;
+mod exclusive;
+mod reclaim;
 mod recv;
 mod signal;
 
@@ -102,10 +104,10 @@ use core::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use self::chunk::{Chunk, CLOSED, INDEX, READY};
+use self::chunk::{Chunk, CLOSED, INDEX};
 use self::signal::Signal;
 use crate::sync::atomic::{AtomicPtr, Ordering};
-use crate::sync::{cover, epoch, DEFERRED_IN_MODEL};
+use crate::sync::{cover, epoch};
 
 /// Paths of the queue protocol that loom models assert they reach.
 #[cfg(loom)]
@@ -130,7 +132,7 @@ pub mod paths {
     pub static PUSH_SAW_CLOSED: Path = Path::new("push claim refused by CLOSED");
 }
 
-#[allow(unused_imports)] // until the readiness signal lands
+pub use self::exclusive::IntoIter;
 pub use self::recv::*;
 
 /// The number of slots per chunk when none is given: 128 (2 under `cfg(loom)`,
@@ -531,236 +533,6 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             .compare_exchange(from, to, Ordering::Release, Ordering::Relaxed);
     }
 
-    /// Installs the first chunk if there is none yet.
-    #[cold]
-    fn install_first_chunk(&self) {
-        // memory ordering: Acquire, to read a chunk installed by another thread.
-        let mut head = self.head.load(Ordering::Acquire);
-        if head.is_null() {
-            let fresh = Chunk::alloc();
-            // memory ordering: Release publishes the zeroed chunk; Acquire on
-            // failure reads the winner's.
-            match self.head.compare_exchange(
-                ptr::null_mut(),
-                fresh,
-                Ordering::Release,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => head = fresh,
-                Err(winner) => {
-                    // SAFETY: never published.
-                    unsafe { Chunk::free(fresh) };
-                    head = winner;
-                }
-            }
-        }
-        // `tail` follows `head`; whoever gets there first sets it.
-        self.advance_tail(ptr::null_mut(), head);
-    }
-
-    /// A chunk for a producer to prepare: the spare if its grace period is
-    /// over, otherwise a fresh allocation.
-    fn take_chunk(&self) -> *mut Chunk<T, CHUNK> {
-        if DEFERRED_IN_MODEL {
-            // memory ordering: Acquire pairs with `retire`'s swap, so the
-            // chunk's reuse state written before it is visible.
-            let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
-            if !spare.is_null() {
-                // SAFETY: the swap gave us the spare slot's reference; the
-                // chunk is freed only once that reference is abandoned.
-                let reuse = unsafe { &(*spare).reuse };
-                // memory ordering: Acquire pairs with the Release in
-                // `grace_period_over`: everything any thread did to the chunk
-                // happens before our reuse of it.
-                if reuse.load(Ordering::Acquire) == READY {
-                    cover!(paths::CHUNK_REUSED);
-                    // SAFETY: READY and taken out of the spare slot: ours alone.
-                    unsafe { Chunk::reset(spare) };
-                    return spare;
-                }
-                // Still in its grace period: put it back, unless a newer one
-                // took the slot meanwhile.
-                // memory ordering: Release hands our reference back; see above.
-                if self
-                    .spare
-                    .compare_exchange(ptr::null_mut(), spare, Ordering::Release, Ordering::Relaxed)
-                    .is_err()
-                {
-                    // SAFETY: we own its spare-slot reference and drop it here.
-                    unsafe { Chunk::abandon(spare) };
-                }
-            }
-        }
-        Chunk::alloc()
-    }
-
-    /// Puts a chunk that was never published back as a ready spare, or frees it.
-    ///
-    /// # Safety
-    /// `chunk` is empty, exclusively owned, and was never published.
-    unsafe fn give_back_unpublished(&self, chunk: *mut Chunk<T, CHUNK>) {
-        if DEFERRED_IN_MODEL {
-            // SAFETY: exclusively ours.
-            let reuse = unsafe { &(*chunk).reuse };
-            // memory ordering: Relaxed; published by the Release CAS below.
-            reuse.store(READY, Ordering::Relaxed);
-            // memory ordering: Release publishes the chunk's state to the
-            // producer that takes it (Acquire swap in `take_chunk`).
-            if self
-                .spare
-                .compare_exchange(ptr::null_mut(), chunk, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
-                return;
-            }
-        }
-        // SAFETY: never published, so nobody else can reach it.
-        unsafe { Chunk::free(chunk) };
-    }
-
-    /// Retires an unlinked chunk: it becomes the spare, and the epoch marks it
-    /// reusable once no thread can still read it.
-    ///
-    /// # Safety
-    /// The caller's CAS unlinked `chunk` from `head`, and `tail` has moved
-    /// past it.
-    unsafe fn retire(&self, chunk: *mut Chunk<T, CHUNK>, guard: &epoch::Guard) {
-        if !DEFERRED_IN_MODEL {
-            // `--cfg loom` without `--cfg crossbeam_loom`: the real collector
-            // could run the deferred function in a later loom execution, where
-            // this execution's atomics must not be touched. Leak the chunk;
-            // models are short.
-            return;
-        }
-        // SAFETY: a retired chunk stays allocated until both the deferred call
-        // and the spare slot have let go of it.
-        let reuse = unsafe { &(*chunk).reuse };
-        // memory ordering: Relaxed; published by the AcqRel swap below, and
-        // the deferred function is ordered after it by the epoch.
-        reuse.store(chunk::PENDING, Ordering::Relaxed);
-        // memory ordering: AcqRel: Release publishes PENDING to the producer
-        // that takes the spare; Acquire takes over the displaced chunk's
-        // reference together with what its retirer wrote.
-        let displaced = self.spare.swap(chunk, Ordering::AcqRel);
-        if !displaced.is_null() {
-            // SAFETY: the swap handed us the displaced chunk's spare-slot reference.
-            unsafe { Chunk::abandon(displaced) };
-        }
-        let retired = Retired(chunk);
-        // SAFETY: the deferred function runs after every thread pinned now has
-        // unpinned, so no operation still reads `chunk`. It touches only the
-        // chunk (never the queue, which may be gone by then), and the chunk
-        // outlives it by the reuse handshake.
-        unsafe {
-            guard.defer_unchecked(move || {
-                let retired = retired;
-                Chunk::grace_period_over(retired.0);
-            })
-        };
-    }
-
-    /// Appends `value` through an exclusive reference: no pinning and no
-    /// read-modify-write instructions.
-    ///
-    /// # Errors
-    /// Fails only once the queue is closed, handing `value` back.
-    ///
-    /// ```
-    /// use lazuli::Queue;
-    ///
-    /// let mut queue = Queue::new();
-    /// queue.push_mut(1).unwrap();
-    /// assert_eq!(queue.pop_mut(), Some(1));
-    /// ```
-    pub fn push_mut(&mut self, mut value: T) -> Result<(), PushError<T>> {
-        loop {
-            // memory ordering: Relaxed throughout: `&mut self` excludes every
-            // other thread, and the handover of `&mut` synchronised already.
-            let tail = self.tail.load(Ordering::Relaxed);
-            if tail.is_null() {
-                self.install_first_chunk();
-                continue;
-            }
-            // SAFETY: chunks in the list stay allocated while the queue lives
-            // and no other thread can retire one during `&mut self`.
-            let chunk = unsafe { &*tail };
-            let claim = chunk.enqueue_index.load(Ordering::Relaxed);
-            if claim & CLOSED != 0 {
-                return Err(PushError(value));
-            }
-            if claim < CHUNK {
-                chunk.enqueue_index.store(claim + 1, Ordering::Relaxed);
-                // SAFETY: exclusive access; `claim` is the slot just claimed.
-                match unsafe { chunk.publish_exclusive(claim, value) } {
-                    Ok(()) => return Ok(()),
-                    Err(back) => {
-                        value = back;
-                        continue;
-                    }
-                }
-            }
-            let next = chunk.next.load(Ordering::Relaxed);
-            if next == Chunk::sealed() {
-                return Err(PushError(value));
-            }
-            if next.is_null() {
-                let fresh = self.take_chunk();
-                // SAFETY: `fresh` is exclusively ours and empty.
-                unsafe { Chunk::prepare(fresh, chunk.position().wrapping_add(CHUNK), value) };
-                chunk.next.store(fresh, Ordering::Relaxed);
-                self.tail.store(fresh, Ordering::Relaxed);
-                return Ok(());
-            }
-            self.tail.store(next, Ordering::Relaxed);
-        }
-    }
-
-    /// Removes the front element through an exclusive reference: no pinning
-    /// and no read-modify-write instructions. Exhausted chunks are recycled
-    /// at once, without waiting for the epoch.
-    ///
-    /// ```
-    /// use lazuli::Queue;
-    ///
-    /// let mut queue: Queue<_> = (1..=3).collect();
-    /// assert_eq!(queue.pop_mut(), Some(1));
-    /// ```
-    pub fn pop_mut(&mut self) -> Option<T> {
-        loop {
-            // memory ordering: Relaxed throughout, as in `push_mut`.
-            let head = self.head.load(Ordering::Relaxed);
-            if head.is_null() {
-                return None;
-            }
-            // SAFETY: as in `push_mut`.
-            let chunk = unsafe { &*head };
-            let dequeued = chunk.dequeue_index.load(Ordering::Relaxed);
-            let enqueued = chunk.enqueue_index.load(Ordering::Relaxed) & INDEX;
-            if dequeued < enqueued.min(CHUNK) {
-                chunk.dequeue_index.store(dequeued + 1, Ordering::Relaxed);
-                // SAFETY: exclusive access; `dequeued` is the slot just claimed.
-                if let Some(value) = unsafe { chunk.take_exclusive(dequeued) } {
-                    return Some(value);
-                }
-                continue;
-            }
-            if dequeued < CHUNK {
-                return None;
-            }
-            let next = chunk.next.load(Ordering::Relaxed);
-            if next.is_null() || next == Chunk::sealed() {
-                return None;
-            }
-            if self.tail.load(Ordering::Relaxed) == head {
-                self.tail.store(next, Ordering::Relaxed);
-            }
-            self.head.store(next, Ordering::Relaxed);
-            // SAFETY: unlinked, and with `&mut self` no other thread can hold
-            // a pointer to it: no grace period is needed. It is empty.
-            unsafe { self.give_back_unpublished(head) };
-        }
-    }
-
     /// The number of elements in the queue.
     ///
     /// Exact when no operation is in flight; a close snapshot otherwise (see
@@ -934,77 +706,6 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             last = next;
         }
     }
-
-    /// Drops every element still in the queue and frees every chunk.
-    ///
-    /// # Safety
-    /// Called once, from `Drop`, with exclusive access.
-    unsafe fn drop_everything(&mut self) {
-        /// Frees the chunks even if an element's `Drop` panics, after
-        /// dropping the remaining elements. A second panic aborts, as in std.
-        struct Rest<'a, T, const CHUNK: usize>(&'a mut Queue<T, CHUNK>);
-        impl<T, const CHUNK: usize> Drop for Rest<'_, T, CHUNK> {
-            fn drop(&mut self) {
-                // SAFETY: exclusive access; `drop_values` skips what it
-                // already dropped.
-                unsafe {
-                    self.0.drop_values();
-                    self.0.free_chunks();
-                }
-            }
-        }
-        let rest = Rest(self);
-        // SAFETY: exclusive access. If this panics, `rest` finishes the job.
-        unsafe { rest.0.drop_values() };
-    }
-
-    /// Drops the live elements of every linked chunk (idempotent).
-    ///
-    /// # Safety
-    /// Exclusive access.
-    unsafe fn drop_values(&mut self) {
-        // memory ordering: Relaxed; exclusive access.
-        let mut chunk = self.head.load(Ordering::Relaxed);
-        while !chunk.is_null() && chunk != Chunk::sealed() {
-            // SAFETY: linked chunks are allocated; exclusive access.
-            let this = unsafe { &*chunk };
-            // SAFETY: exclusive access; marks before dropping.
-            unsafe { this.drop_live_values() };
-            chunk = this.next.load(Ordering::Relaxed);
-        }
-    }
-
-    /// Frees every linked chunk and the spare.
-    ///
-    /// # Safety
-    /// Exclusive access, and no live element left.
-    unsafe fn free_chunks(&mut self) {
-        // memory ordering: Relaxed; exclusive access.
-        let mut chunk = self.head.swap(ptr::null_mut(), Ordering::Relaxed);
-        self.tail.store(ptr::null_mut(), Ordering::Relaxed);
-        while !chunk.is_null() && chunk != Chunk::sealed() {
-            // SAFETY: linked chunks are allocated; exclusive access.
-            let next = unsafe { &*chunk }.next.load(Ordering::Relaxed);
-            // SAFETY: linked, so never retired; empty; unreachable now.
-            unsafe { Chunk::free(chunk) };
-            chunk = next;
-        }
-        let spare = self.spare.swap(ptr::null_mut(), Ordering::Relaxed);
-        if !spare.is_null() {
-            // SAFETY: the spare slot's reference, given up for good.
-            unsafe { Chunk::abandon(spare) };
-        }
-    }
-}
-
-/// A retired chunk on its way through the epoch.
-struct Retired<T, const CHUNK: usize>(*mut Chunk<T, CHUNK>);
-
-impl<T, const CHUNK: usize> Drop for Queue<T, CHUNK> {
-    fn drop(&mut self) {
-        // SAFETY: `&mut self` in `drop`: exclusive, and called once.
-        unsafe { self.drop_everything() }
-    }
 }
 
 impl<T, const CHUNK: usize> Default for Queue<T, CHUNK> {
@@ -1019,75 +720,5 @@ impl<T, const CHUNK: usize> fmt::Debug for Queue<T, CHUNK> {
             .field("len", &self.len())
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
-    }
-}
-
-impl<T, const CHUNK: usize> FromIterator<T> for Queue<T, CHUNK> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        let mut queue = Self::with_chunk_size();
-        queue.extend(iter);
-        queue
-    }
-}
-
-/// Appends every element through `&mut self` (no pinning, no atomic RMW).
-///
-/// # Panics
-/// If the queue is closed: `Extend` has no way to hand the values back. Check
-/// [`is_closed`](Queue::is_closed) first, or use [`push_mut`](Queue::push_mut).
-impl<T, const CHUNK: usize> Extend<T> for Queue<T, CHUNK> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        for value in iter {
-            if self.push_mut(value).is_err() {
-                panic!("Extend on a closed lazuli::Queue");
-            }
-        }
-    }
-}
-
-/// The owning iterator of a [`Queue`]: pops every element in FIFO order.
-///
-/// ```
-/// use lazuli::Queue;
-///
-/// let queue: Queue<_> = ["a", "b"].into_iter().collect();
-/// assert_eq!(queue.into_iter().collect::<Vec<_>>(), ["a", "b"]);
-/// ```
-pub struct IntoIter<T, const CHUNK: usize = DEFAULT_CHUNK> {
-    queue: Queue<T, CHUNK>,
-}
-
-impl<T, const CHUNK: usize> Iterator for IntoIter<T, CHUNK> {
-    type Item = T;
-
-    fn next(&mut self) -> Option<T> {
-        self.queue.pop_mut()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        // Exact: nobody else can touch the queue.
-        let len = self.queue.len();
-        (len, Some(len))
-    }
-}
-
-impl<T, const CHUNK: usize> ExactSizeIterator for IntoIter<T, CHUNK> {}
-
-impl<T, const CHUNK: usize> core::iter::FusedIterator for IntoIter<T, CHUNK> {}
-
-impl<T, const CHUNK: usize> fmt::Debug for IntoIter<T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter")
-            .field("remaining", &self.queue.len())
-            .finish()
-    }
-}
-
-impl<T, const CHUNK: usize> IntoIterator for Queue<T, CHUNK> {
-    type Item = T;
-    type IntoIter = IntoIter<T, CHUNK>;
-
-    fn into_iter(self) -> IntoIter<T, CHUNK> {
-        IntoIter { queue: self }
     }
 }

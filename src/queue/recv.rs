@@ -239,7 +239,7 @@ impl Deadline {
                 if now >= deadline {
                     return true;
                 }
-                std::thread::park_timeout(deadline - now);
+                thread::park_timeout(deadline - now);
             }
             None => thread::park(),
         }

@@ -100,8 +100,7 @@ impl<'a, K: Ord, S: Payload> Cursor<'a, K, S> {
         }
         .map(NodeRef::ptr);
         let candidate = candidate.filter(|&c| {
-            below(self.key(c).borrow(), end)
-                && self.back.map_or(true, |b| self.key(c) < self.key(b))
+            below(self.key(c).borrow(), end) && self.back.is_none_or(|b| self.key(c) < self.key(b))
         });
         let Some(node) = candidate else {
             self.finished = true;
@@ -132,7 +131,7 @@ impl<'a, K: Ord, S: Payload> Cursor<'a, K, S> {
         .map(NodeRef::ptr);
         let candidate = candidate.filter(|&c| {
             above(self.key(c).borrow(), start)
-                && self.front.map_or(true, |f| self.key(c) > self.key(f))
+                && self.front.is_none_or(|f| self.key(c) > self.key(f))
         });
         let Some(node) = candidate else {
             self.finished = true;

@@ -181,6 +181,16 @@ use core::ops::{Bound, RangeBounds};
 use crate::lazy::ValueSlot;
 use crate::sync::epoch;
 
+/// Runs `op` (a raw operation returning a node) under a fresh pin and makes
+/// an entry of the node it returns: `pinned!(raw_list, |guard| op)`.
+macro_rules! pinned {
+    ($raw:expr, |$guard:ident| $op:expr) => {{
+        let $guard = $crate::sync::epoch::pin();
+        let node = $op.map($crate::skiplist::node::NodeRef::ptr);
+        node.map(|n| $crate::skiplist::entry::entry_for($raw, $guard, n))
+    }};
+}
+
 mod entry;
 mod iter;
 mod node;
@@ -291,7 +301,6 @@ impl<K, V> SkipMap<K, V> {
     pub fn len(&self) -> usize {
         self.raw.len()
     }
-
 }
 
 impl<K: Ord, V> SkipMap<K, V> {
@@ -302,7 +311,10 @@ impl<K: Ord, V> SkipMap<K, V> {
     /// assert_eq!(*map.front().unwrap().key(), 3);
     /// ```
     pub fn front(&self) -> Option<Entry<'_, K, V>> {
-        pinned!(&self.raw, |guard| self.raw.lower_bound::<K>(Bound::Unbounded, &guard)).map(Entry::new)
+        pinned!(&self.raw, |guard| self
+            .raw
+            .lower_bound::<K>(Bound::Unbounded, &guard))
+        .map(Entry::new)
     }
 
     /// The entry with the largest key.
@@ -312,7 +324,10 @@ impl<K: Ord, V> SkipMap<K, V> {
     /// assert_eq!(*map.back().unwrap().key(), 5);
     /// ```
     pub fn back(&self) -> Option<Entry<'_, K, V>> {
-        pinned!(&self.raw, |guard| self.raw.upper_bound::<K>(Bound::Unbounded, &guard)).map(Entry::new)
+        pinned!(&self.raw, |guard| self
+            .raw
+            .upper_bound::<K>(Bound::Unbounded, &guard))
+        .map(Entry::new)
     }
 
     /// Whether `key` is present. Wait-free.
@@ -645,12 +660,8 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for SkipMap<K, V> {
         while let Some(n) = node {
             // SAFETY: a node reached through links: not the head; its value
             // box is protected by our pin.
-            let (key, value) = unsafe {
-                (
-                    n.key(),
-                    n.node().payload_unchecked().load(&guard).as_ref(),
-                )
-            };
+            let (key, value) =
+                unsafe { (n.key(), n.node().payload_unchecked().load(&guard).as_ref()) };
             map.entry(key, value);
             node = RawSkipList::live_after(n, &guard);
         }

@@ -382,7 +382,7 @@ impl<'g, K, S> NodeRef<'g, K, S> {
     pub(crate) fn next_ref(self, level: usize) -> Option<NodeRef<'g, K, S>> {
         // SAFETY: a pointer read from a node reached while pinned: the
         // successor was reachable at `level` at some moment after the pin
-        // (see "Reclamation" in the module doc), so it is not freed for `'g`.
+        // (see "Entries, iterators and reclamation" in the module doc), so it is not freed for `'g`.
         NonNull::new(self.next(level)).map(|p| unsafe { NodeRef::new(p) })
     }
 
@@ -428,14 +428,14 @@ impl<K, S: Payload> EntryNode for Node<K, S> {
 /// cache line is shared between inserters.
 #[cfg(not(loom))]
 pub(crate) fn random_height() -> usize {
+    use crate::sync::atomic::{AtomicUsize, Ordering};
     use core::cell::Cell;
-    use core::sync::atomic::AtomicU64;
     /// Hands each thread a distinct seed once.
-    static SEEDS: AtomicU64 = AtomicU64::new(0x853C_49E6_748F_EA9B);
-    std::thread_local! {
+    static SEEDS: AtomicUsize = AtomicUsize::new(0x748F_EA9B);
+    crate::sync::thread_local! {
         static STATE: Cell<u64> = Cell::new({
             // memory ordering: only distinctness matters.
-            let seed = SEEDS.fetch_add(0x9E37_79B9_7F4A_7C15, core::sync::atomic::Ordering::Relaxed);
+            let seed = SEEDS.fetch_add(0x7F4A_7C15, Ordering::Relaxed) as u64;
             // splitmix64 finaliser, so neighbouring seeds diverge at once.
             let mut z = seed;
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -464,7 +464,7 @@ pub(crate) fn random_height() -> usize {
 /// tall (every thread's first node is) and every execution is reproducible.
 #[cfg(loom)]
 pub(crate) fn random_height() -> usize {
-    loom::thread_local! {
+    crate::sync::thread_local! {
         static INSERTS: core::cell::Cell<usize> = core::cell::Cell::new(0);
     }
     INSERTS.with(|n| {

@@ -10,9 +10,9 @@ use core::marker::PhantomData;
 use core::ops::Bound;
 use core::ptr::{self, NonNull};
 
+use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
 #[cfg(loom)]
 use super::paths;
-use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
 use crate::lazy::{self, Length, NodeLockGuard};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::cover;
@@ -36,6 +36,19 @@ impl<'g, K, S> Search<'g, K, S> {
         // `NodeRef::next_ref`.
         NonNull::new(self.succs[level]).map(|p| unsafe { NodeRef::new(p) })
     }
+}
+
+/// A level-0 window `(pred, curr)`: `None` for the head and for the end.
+type Window<'g, K, S> = (Option<NodeRef<'g, K, S>>, Option<NodeRef<'g, K, S>>);
+
+/// The node a link read while `guard` pins points to (null: none).
+#[inline]
+fn linked<'g, K, S>(ptr: *mut Node<K, S>, _guard: &'g Guard) -> Option<NodeRef<'g, K, S>> {
+    // SAFETY: `ptr` was read from a link of a node reached while `_guard`
+    // pins, so the node was reachable at some moment after the pin and is
+    // not freed while the guard lives (see "Entries, iterators and reclamation" in the module doc);
+    // the pointer came from an allocation, with its provenance.
+    NonNull::new(ptr).map(|p| unsafe { NodeRef::new(p) })
 }
 
 /// What an `existing` callback of [`RawSkipList::insert`] decided.
@@ -173,11 +186,10 @@ impl<K, S> RawSkipList<K, S> {
         let mut pred = head;
         for level in (0..levels).rev() {
             let mut curr = pred.next(level);
-            // SAFETY (for `NodeRef::new` and `key`): `curr` was read from a
-            // link of a node reached while pinned, so it stays allocated for
-            // `'g`; it is not the head (no link points to the head).
-            while let Some(c) = NonNull::new(curr).map(|p| unsafe { NodeRef::new(p) }) {
-                match unsafe { c.key() }.borrow().cmp(key) {
+            while let Some(c) = linked(curr, guard) {
+                // SAFETY: reached through a link: not the head.
+                let c_key = unsafe { c.key() };
+                match c_key.borrow().cmp(key) {
                     Less => {
                         pred = c;
                         curr = c.next(level);
@@ -206,8 +218,7 @@ impl<K, S> RawSkipList<K, S> {
         let mut curr = ptr::null_mut();
         for level in (0..self.search_levels(1)).rev() {
             curr = pred.next(level);
-            // SAFETY: as in `find`.
-            while let Some(c) = NonNull::new(curr).map(|p| unsafe { NodeRef::new(p) }) {
+            while let Some(c) = linked(curr, guard) {
                 // SAFETY: `c` was reached through a link: not the head.
                 if !before(unsafe { c.key() }) {
                     break;
@@ -228,11 +239,10 @@ impl<K, S> RawSkipList<K, S> {
         &'g self,
         mut before: impl FnMut(&K) -> bool,
         guard: &'g Guard,
-    ) -> (Option<NodeRef<'g, K, S>>, Option<NodeRef<'g, K, S>>) {
+    ) -> Window<'g, K, S> {
         'retry: loop {
             let (pred, curr_raw) = self.search_by(&mut before, guard);
-            // SAFETY: as in `find`.
-            let curr = NonNull::new(curr_raw).map(|p| unsafe { NodeRef::new(p) });
+            let curr = linked(curr_raw, guard);
             let pred = (!self.is_head(pred)).then_some(pred);
             // 1. Both ends fully linked (a flag never cleared: true now means
             //    true at the re-read below).
@@ -335,13 +345,38 @@ impl<K, S> RawSkipList<K, S> {
     /// validate each level with `lazy::validate`: `expect(level)` is the
     /// successor the level must still have, and `check_succ` says whether
     /// that successor must be unmarked (inserts) or not (removes, whose
-    /// victim is already marked). `None`: validation failed, locks released.
+    /// victim is already marked). On failure the locks are released, and if
+    /// a marked node was the cause, this waits for its remover to finish
+    /// (its lock is held until it is unlinked) instead of letting the caller
+    /// spin through searches that would meet it again.
     fn lock_preds<'g>(
         search: &Search<'g, K, S>,
         height: usize,
         expect: impl Fn(usize) -> *mut Node<K, S>,
         check_succ: bool,
     ) -> Option<PredLocks<'g>> {
+        let result = Self::try_lock_preds(search, height, expect, check_succ);
+        match result {
+            Ok(locks) => Some(locks),
+            Err(marked) => {
+                cover!(crate::lazy::paths::VALIDATION_FAILED);
+                if let Some(node) = marked {
+                    Self::wait_for_owner(node);
+                }
+                None
+            }
+        }
+    }
+
+    /// `lock_preds` without the waiting: `Err(Some(node))` when `node` (a
+    /// predecessor or successor) was found marked, `Err(None)` when a link
+    /// had changed.
+    fn try_lock_preds<'g>(
+        search: &Search<'g, K, S>,
+        height: usize,
+        expect: impl Fn(usize) -> *mut Node<K, S>,
+        check_succ: bool,
+    ) -> Result<PredLocks<'g>, Option<NodeRef<'g, K, S>>> {
         let mut locks: PredLocks<'g> = Default::default();
         let mut previous: Option<NodeRef<'g, K, S>> = None;
         for (level, lock) in locks.iter_mut().enumerate().take(height) {
@@ -362,11 +397,16 @@ impl<K, S> RawSkipList<K, S> {
                 None
             };
             if !lazy::validate(pred.state(), pred.link(level), succ_raw, succ_state) {
-                cover!(crate::lazy::paths::VALIDATION_FAILED);
-                return None;
+                let marked = if pred.state().is_marked() {
+                    Some(pred)
+                } else {
+                    succ.filter(|s| check_succ && s.state().is_marked())
+                };
+                // `locks` is dropped here, before the caller waits.
+                return Err(marked);
             }
         }
-        Some(locks)
+        Ok(locks)
     }
 
     /// Insert `key` if absent; otherwise do what `existing` says with the
@@ -502,17 +542,19 @@ impl<K, S> RawSkipList<K, S> {
     ///
     /// # Safety
     /// As for [`remove`](Self::remove); `target` was fully linked.
-    pub(crate) unsafe fn remove_node<'g>(&'g self, target: NodeRef<'g, K, S>, guard: &'g Guard) -> bool
+    pub(crate) unsafe fn remove_node<'g>(
+        &'g self,
+        target: NodeRef<'g, K, S>,
+        guard: &'g Guard,
+    ) -> bool
     where
         K: Ord,
     {
         // SAFETY: forwarded contract; an entry's node holds a key.
         let key = unsafe { target.key() };
         // SAFETY: forwarded contract.
-        matches!(
-            unsafe { self.remove_found(key, Some(target), |_| true, guard) },
-            Removal::Removed(_)
-        )
+        let removal = unsafe { self.remove_found(key, Some(target), |_| true, guard) };
+        matches!(removal, Removal::Removed(_))
     }
 
     /// The paper's `remove`, for the node of `key` (or exactly `target`):
@@ -648,7 +690,8 @@ impl<K, S> RawSkipList<K, S> {
             // Under the head's lock the first node's links from the head are
             // stable; a node is linked at a level only while it is linked at
             // level 0, so it is first at every level iff it is first at 0.
-            if (0..height).any(|level| !lazy::validate(head.state(), head.link(level), first.raw(), None))
+            if (0..height)
+                .any(|level| !lazy::validate(head.state(), head.link(level), first.raw(), None))
             {
                 cover!(crate::lazy::paths::VALIDATION_FAILED);
                 continue;
