@@ -6,7 +6,8 @@
 //! | the checker on hand-written histories | the search accepts what it must and rejects what it must, without relying on random runs |
 //! | reference structures (`Mutex<VecDeque>`, `Mutex<BTreeMap>`, `Mutex<BTreeSet>`) | no false alarms on structures that are linearizable by construction |
 //! | `lazuli::Queue` | push/pop/close linearizable, `len` exact when quiescent |
-//! | adapters for the ordered maps and sets | where `ListMap`/`SkipMap`/... plug in |
+//! | `lazuli::ListMap`, `lazuli::ListSet` | every single-key operation per key; `front`/`back`/`pop_front`/`pop_back` against the whole map |
+//! | `lazuli::SkipMap`, `lazuli::SkipSet` | the same |
 //! | negative controls | broken structures are caught, so a pass means something |
 //!
 //! Run with `--nocapture` to see the count of histories and the time per
@@ -353,63 +354,17 @@ fn reference_locked_queue_is_linearizable() {
         queue_plan,
         check_whole,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
 }
 
 #[test]
 fn reference_locked_map_is_linearizable() {
-    explore(
-        "Mutex<BTreeMap> per key",
-        histories(SMALL),
-        LockedMap::default,
-        small_map_plan,
-        check_per_key,
-    )
-    .assert_linearizable();
-    explore(
-        "Mutex<BTreeMap> whole map",
-        histories(WHOLE),
-        LockedMap::default,
-        whole_map_plan,
-        check_whole,
-    )
-    .assert_linearizable();
-    explore(
-        "Mutex<BTreeMap> long, per key",
-        histories(LONG),
-        LockedMap::default,
-        long_map_plan,
-        check_per_key,
-    )
-    .assert_linearizable();
+    explore_map("Mutex<BTreeMap>", LockedMap::default);
 }
 
 #[test]
 fn reference_locked_set_is_linearizable() {
-    explore(
-        "Mutex<BTreeSet> per key",
-        histories(SMALL),
-        LockedSet::default,
-        small_set_plan,
-        check_per_key,
-    )
-    .assert_linearizable();
-    explore(
-        "Mutex<BTreeSet> whole set",
-        histories(WHOLE),
-        LockedSet::default,
-        whole_set_plan,
-        check_whole,
-    )
-    .assert_linearizable();
-    explore(
-        "Mutex<BTreeSet> long, per key",
-        histories(LONG),
-        LockedSet::default,
-        long_set_plan,
-        check_per_key,
-    )
-    .assert_linearizable();
+    explore_set("Mutex<BTreeSet>", LockedSet::default);
 }
 
 // ===========================================================================
@@ -446,7 +401,7 @@ fn queue_push_pop_close_are_linearizable_with_default_chunks() {
         queue_plan,
         check_whole,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
 }
 
 #[test]
@@ -459,7 +414,7 @@ fn queue_push_pop_close_are_linearizable_across_chunk_boundaries() {
         queue_plan,
         check_whole,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
     explore(
         "lazuli::Queue, 3-slot chunks",
         histories(SMALL / 2),
@@ -467,7 +422,7 @@ fn queue_push_pop_close_are_linearizable_across_chunk_boundaries() {
         queue_plan,
         check_whole,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
 }
 
 #[test]
@@ -487,21 +442,12 @@ fn queue_long_histories_are_linearizable() {
 //
 // `map_subject!`/`set_subject!` adapt any map or set with crossbeam-skiplist
 // 0.1's API (`insert` replaces, `get`/`remove`/`front`/`back`/`pop_front`/
-// `pop_back` return entries with `.key()`/`.value()`). When ListMap/ListSet
-// (issue 4) and SkipMap/SkipSet (issue 5) land, each needs one line here and
-// one test like `reference_locked_map_is_linearizable` (the adapters are
-// exercised today on crossbeam-skiplist, see the negative controls):
-//
-//     map_subject!(lazuli::list::ListMap<u64, u64>);
-//     set_subject!(lazuli::list::ListSet<u64>);
-//     map_subject!(lazuli::skiplist::SkipMap<u64, u64>);
-//     set_subject!(lazuli::skiplist::SkipSet<u64>);
-//
-// with `explore(name, histories(SMALL), Type::new, small_map_plan,
-// check_per_key)`, the same with `whole_map_plan`/`check_whole` (WHOLE
-// histories) and `long_map_plan`/`check_per_key` (LONG histories), and
-// likewise for sets. If a method returns a value instead of an entry, edit
-// that arm of the macro.
+// `pop_back` return entries with `.key()`/`.value()`). A structure joins with
+// one `map_subject!`/`set_subject!` line and one test calling
+// `explore_map`/`explore_set` (small per-key, whole-map and long per-key
+// runs). The adapters also run crossbeam-skiplist itself, as a negative
+// control. If a method returns a value instead of an entry, edit that arm of
+// the macro.
 // ===========================================================================
 
 macro_rules! map_subject {
@@ -575,7 +521,7 @@ fn explore_map<M: Subject<MapSpec>>(name: &str, make: fn() -> M) {
         small_map_plan,
         check_per_key,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
     explore(
         &format!("{name} whole map"),
         histories(WHOLE),
@@ -583,7 +529,7 @@ fn explore_map<M: Subject<MapSpec>>(name: &str, make: fn() -> M) {
         whole_map_plan,
         check_whole,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
     explore(
         &format!("{name} long, per key"),
         histories(LONG),
@@ -603,7 +549,7 @@ fn explore_set<T: Subject<SetSpec>>(name: &str, make: fn() -> T) {
         small_set_plan,
         check_per_key,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
     explore(
         &format!("{name} whole set"),
         histories(WHOLE),
@@ -611,7 +557,7 @@ fn explore_set<T: Subject<SetSpec>>(name: &str, make: fn() -> T) {
         whole_set_plan,
         check_whole,
     )
-    .assert_linearizable();
+    .assert_linearizable_and_concurrent();
     explore(
         &format!("{name} long, per key"),
         histories(LONG),
@@ -630,6 +576,22 @@ fn list_map_operations_are_linearizable() {
 #[test]
 fn list_set_operations_are_linearizable() {
     explore_set("lazuli::ListSet", lazuli::list::ListSet::<u64>::new);
+}
+
+map_subject!(lazuli::skiplist::SkipMap<u64, u64>);
+set_subject!(lazuli::skiplist::SkipSet<u64>);
+
+#[test]
+fn skip_map_operations_are_linearizable() {
+    explore_map(
+        "lazuli::SkipMap",
+        lazuli::skiplist::SkipMap::<u64, u64>::new,
+    );
+}
+
+#[test]
+fn skip_set_operations_are_linearizable() {
+    explore_set("lazuli::SkipSet", lazuli::skiplist::SkipSet::<u64>::new);
 }
 
 // ===========================================================================

@@ -6,27 +6,41 @@
 //! two, so the recorded interval always contains the true one and the checker
 //! can only be more permissive than reality, never stricter: no false alarms.
 //!
-//! # The clock: a per-history ticket counter
+//! # The clock: one counter per history, read to invoke, bumped to respond
 //!
-//! The "clock" is one `AtomicU64` per history, advanced with a `SeqCst`
-//! `fetch_add` ([`Clock::tick`]). We chose it over `std::time::Instant` because:
+//! The clock is one `AtomicU64` per history. An invocation *reads* it with a
+//! `SeqCst` load ([`Clock::invoke`], stamp `2v` for the value `v` read); a
+//! response *bumps* it with a `SeqCst` `fetch_add` ([`Clock::respond`], stamp
+//! `2w + 1` for the value `w` it replaced). We chose it over
+//! `std::time::Instant` because:
 //!
-//! - **Its real-time order is a language guarantee, not a platform one.** All
-//!   ticks are read-modify-writes of one location, so they form a single
-//!   modification order, and each reads the value the previous one wrote. If
-//!   operation A's response ticket is smaller than B's invocation ticket, A's
-//!   tick is in the release sequence B's tick acquires from, so everything A
-//!   did *happens before* B starts. The checker orders A before B only in
-//!   that case, and a linearizable structure must respect happens-before.
-//!   `Instant` relies on the OS and CPU keeping per-core clocks in step (Rust
-//!   once shipped a workaround for clocks that went backwards).
-//! - **It is totally ordered with no ties**, so sorting events is exact.
-//! - **It is cheap** (one uncontended-ish RMW, a few ns; `Instant::now` is a
+//! - **Its real-time order is a language guarantee, not a platform one.**
+//!   Every write to the counter is an RMW, so all of them form one release
+//!   sequence. A's response stamp `2w + 1` is below B's invocation stamp `2v`
+//!   exactly when `v > w`, that is when B's load read A's bump or a later
+//!   one; then A's bump *synchronizes with* B's load, and everything A did
+//!   *happens before* B starts. The checker orders A before B only in that
+//!   case, and a linearizable structure must respect happens-before. If B's
+//!   load did not see A's bump, B's stamp is at most `2w` and the two count
+//!   as overlapping. `Instant` relies on the OS and CPU keeping per-core
+//!   clocks in step, and says nothing about when stores become visible.
+//! - **It lets operations overlap.** An earlier version bumped the counter at
+//!   both ends of every operation. For operations of ~50 ns, shorter than a
+//!   cache-line transfer between cores, that convoyed the threads: a thread
+//!   took the line, bumped, ran its operation and bumped again before the
+//!   other thread's request arrived, so operations alternated in lockstep
+//!   and under 5% of them overlapped. A load needs only a shared copy of the
+//!   line and does not steal it from a thread that is between its stamps.
+//! - **Ties are harmless and removed.** Responses are odd and unique;
+//!   invocations are even and may tie with each other, which orders nothing
+//!   (only a response before an invocation constrains the checker). The
+//!   recorder replaces the stamps by their ranks ([`rank_stamps`]), breaking
+//!   such ties arbitrarily, so every history has distinct, dense tickets.
+//! - **It is cheap** (a load and one RMW per operation; `Instant::now` is a
 //!   vDSO call of ~20 ns) and works unchanged under Miri and inside loom
-//!   models, where loom runs one thread at a time and a std counter records
-//!   the schedule it chose.
+//!   models.
 //!
-//! The cost: a `SeqCst` RMW is a full fence on x86 and ARM, so it hides
+//! The cost: the `SeqCst` RMW is a full fence on x86 and ARM, so it hides
 //! store→load reordering *between two consecutive operations of one thread*.
 //! Reorderings inside one operation (where the structure's own orderings live)
 //! are unaffected; those between operations are loom's job.
@@ -46,12 +60,43 @@ impl Clock {
         Self::default()
     }
 
-    /// Takes the next ticket.
-    pub fn tick(&self) -> u64 {
-        // memory ordering: SeqCst RMW on one location; every tick reads the
-        // previous one's write, which makes "response ticket < invocation
-        // ticket" imply happens-before (see the module doc).
-        self.0.fetch_add(1, SeqCst)
+    /// The stamp of an invocation: `2v` for the count `v` of responses seen.
+    pub fn invoke(&self) -> u64 {
+        // memory ordering: SeqCst load (an acquire); reading a response's
+        // bump (or a later one: all writes are RMWs, one release sequence)
+        // synchronizes with it, which is what "response stamp < invocation
+        // stamp" means (see the module doc). As an acquire, it also keeps the
+        // operation that follows from starting before the stamp is taken.
+        2 * self.0.load(SeqCst)
+    }
+
+    /// The stamp of a response: `2w + 1` for the count `w` it replaced.
+    pub fn respond(&self) -> u64 {
+        // memory ordering: SeqCst RMW (a release): everything the operation
+        // did happens before any invocation that reads this bump or a later
+        // one.
+        2 * self.0.fetch_add(1, SeqCst) + 1
+    }
+}
+
+/// Replaces every stamp by its rank among all the stamps of `ops`, so that
+/// tickets are distinct and dense. Ties can only be between invocations
+/// (responses are unique), and the order of two invocations constrains
+/// nothing, so any tie-break keeps every response-before-invocation relation.
+pub fn rank_stamps<S: Spec>(ops: &mut [Op<S>]) {
+    // (stamp, is a response, op): at equal stamps nothing is a response.
+    let mut events: Vec<(u64, bool, usize)> = Vec::with_capacity(2 * ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        events.push((op.invoke, false, i));
+        events.push((op.response, true, i));
+    }
+    events.sort_unstable();
+    for (rank, &(_, is_response, i)) in events.iter().enumerate() {
+        if is_response {
+            ops[i].response = rank as u64;
+        } else {
+            ops[i].invoke = rank as u64;
+        }
     }
 }
 
@@ -65,9 +110,9 @@ pub struct Op<S: Spec> {
     pub call: S::Call,
     /// What it returned.
     pub ret: S::Ret,
-    /// Ticket taken before the call.
+    /// Stamp taken before the call (a rank, once recorded).
     pub invoke: u64,
-    /// Ticket taken after the call returned.
+    /// Stamp taken after the call returned (a rank, once recorded).
     pub response: u64,
 }
 
@@ -192,11 +237,12 @@ impl<'c, S: Spec> ThreadLog<'c, S> {
         }
     }
 
-    /// Runs `run(call)` between two ticks and records it.
+    /// Runs `run(call)` between an invocation and a response stamp and
+    /// records it.
     pub fn record(&mut self, call: S::Call, run: impl FnOnce(&S::Call) -> S::Ret) -> S::Ret {
-        let invoke = self.clock.tick();
+        let invoke = self.clock.invoke();
         let ret = run(&call);
-        let response = self.clock.tick();
+        let response = self.clock.respond();
         self.ops.push(Op {
             thread: self.thread,
             call,

@@ -174,13 +174,17 @@ pub fn long_set_plan(rng: &mut Rng) -> Plan<SetSpec> {
     set_plan(rng, 4, 600, 8, false)
 }
 
-/// Longer queue histories: 4 workers, 3 rounds of 50 operations each.
+/// Longer queue histories: 4 workers, 15 rounds of 10 operations each (600
+/// in all), with a quiescent `len` after each round. Rounds are short because
+/// the whole-history search grows fast with the width of dense rounds: with
+/// the dense recorder, rounds of 4×50 and 4×15 operations ran out of its step
+/// budget.
 pub fn long_queue_plan(rng: &mut Rng) -> Plan<QueueSpec> {
-    let rounds = (0..3)
+    let rounds = (0..15)
         .map(|r| {
             (0..4)
                 .map(|t| {
-                    (0..50)
+                    (0..10)
                         .map(|i| {
                             if rng.percent(50) {
                                 Push(unique_value(t, r * 100 + i))
