@@ -138,9 +138,10 @@ pub use self::recv::*;
 /// The number of slots per chunk when none is given: 128 (2 under `cfg(loom)`,
 /// so that models cross chunk boundaries after two pushes).
 ///
-/// 128 was measured as the best of 32, 64, 128 and 256 on the benchmarks in
-/// `benches/queue.rs`; it also keeps a `u64` element at 12 bytes and an
-/// empty, drained queue at two chunks (3 KiB).
+/// Measured as per-thread CPU time of one push+pop pair: 37.6 ns with 32
+/// slots, 34.6 ns with 128, 34.2 ns with 512. 128 is within noise of the
+/// best and keeps a `u64` element at 12 heap bytes and a drained queue at
+/// two chunks (3 KiB); 512 would retain 9 KiB.
 #[cfg(not(loom))]
 pub const DEFAULT_CHUNK: usize = 128;
 /// The number of slots per chunk when none is given (2 under `cfg(loom)`).

@@ -1,0 +1,287 @@
+//! Linearizability of histories recorded inside loom models.
+//!
+//! `tests/linearizability.rs` checks histories recorded from real threads,
+//! which sample the interleavings the machine happens to produce. Here every
+//! interleaving (up to the preemption bound) is produced by loom, and the
+//! history of *each* execution is checked with the same Wing & Gong checker
+//! (`tests/support/lincheck/`, included below by path).
+//!
+//! The recorder's clock must be a loom atomic: a std atomic is invisible to
+//! loom, so "A returned before B started" would carry no happens-before and
+//! loom's weak-memory reads would produce false alarms. Invocations take an
+//! Acquire load of the clock and responses a SeqCst `fetch_add`; an
+//! invocation stamp past a response stamp means the load read that bump (or
+//! a later one in its release sequence), so the response happens before the
+//! invocation. A stale load only makes the stamp smaller, which removes
+//! constraints: the check may be weaker, never wrong.
+#![cfg(loom)]
+#![allow(dead_code)]
+
+#[path = "../../tests/support/lincheck/history.rs"]
+mod history;
+#[path = "../../tests/support/lincheck/spec.rs"]
+mod spec;
+#[path = "../../tests/support/lincheck/wgl.rs"]
+mod wgl;
+
+use std::fmt::Debug;
+
+use history::{History, Op};
+use lazuli::{ListMap, Queue, SkipMap};
+use lazuli_loom_tests::explore;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use spec::{MapCall, MapRet, MapSpec, QueueCall, QueueRet, QueueSpec, Spec};
+
+/// The loom-visible clock of one history.
+#[derive(Default)]
+struct LoomClock(AtomicUsize);
+
+impl LoomClock {
+    fn invoke(&self) -> u64 {
+        // memory ordering: Acquire, pairs with `respond`'s release: a stamp
+        // that counts a response's bump means that response happened before.
+        2 * self.0.load(Ordering::Acquire) as u64
+    }
+    fn respond(&self) -> u64 {
+        // memory ordering: SeqCst RMW; releases the operation's effects to
+        // every later invocation that reads this bump.
+        2 * self.0.fetch_add(1, Ordering::SeqCst) as u64 + 1
+    }
+}
+
+/// One thread's log.
+struct Log<S: Spec> {
+    thread: usize,
+    ops: Vec<Op<S>>,
+}
+
+impl<S: Spec> Log<S> {
+    fn new(thread: usize) -> Self {
+        Log {
+            thread,
+            ops: Vec::new(),
+        }
+    }
+    fn record(&mut self, clock: &LoomClock, call: S::Call, run: impl FnOnce() -> S::Ret) {
+        let invoke = clock.invoke();
+        let ret = run();
+        let response = clock.respond();
+        self.ops.push(Op {
+            thread: self.thread,
+            call,
+            ret,
+            invoke,
+            response,
+        });
+    }
+}
+
+/// Checks one execution's history; a violation fails the model with the
+/// minimal failing history.
+fn assert_linearizable<S: Spec>(init: S, logs: Vec<Log<S>>)
+where
+    S::Call: Debug,
+{
+    let mut ops: Vec<Op<S>> = logs.into_iter().flat_map(|log| log.ops).collect();
+    history::rank_stamps(&mut ops);
+    let history = History::new(init, ops);
+    if let Err(violation) = wgl::check_history(&history) {
+        panic!("a loom execution produced a non-linearizable history:\n{violation}");
+    }
+}
+
+#[test]
+fn queue_histories_of_every_interleaving_are_linearizable() {
+    use lazuli::queue::paths::{CHUNK_RETIRED, LINK_RACE_LOST};
+    explore(
+        "lincheck: queue push/pop x2 threads",
+        3,
+        &[&CHUNK_RETIRED, &LINK_RACE_LOST],
+        || {
+            let queue: Arc<Queue<u64>> = Arc::new(Queue::new());
+            let clock = Arc::new(LoomClock::default());
+            let mut main_log = Log::<QueueSpec>::new(0);
+            // Fill the first (2-slot) chunk, so both concurrent pushes race to
+            // link the next one.
+            for v in [0, 1] {
+                main_log.record(&clock, QueueCall::Push(v), || {
+                    QueueRet::Pushed(queue.push(v).is_ok())
+                });
+            }
+            let worker = {
+                let (queue, clock) = (queue.clone(), clock.clone());
+                thread::spawn(move || {
+                    let mut log = Log::<QueueSpec>::new(1);
+                    log.record(&clock, QueueCall::Push(10), || {
+                        QueueRet::Pushed(queue.push(10).is_ok())
+                    });
+                    log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+                    log
+                })
+            };
+            main_log.record(&clock, QueueCall::Push(20), || {
+                QueueRet::Pushed(queue.push(20).is_ok())
+            });
+            main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+            let worker_log = worker.join().unwrap();
+            // Quiescent: drain, recorded too, so the final state is checked.
+            for _ in 0..4 {
+                main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+            }
+            assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
+        },
+    );
+}
+
+#[test]
+fn queue_close_histories_are_linearizable() {
+    use lazuli::queue::paths::PUSH_SAW_CLOSED;
+    explore(
+        "lincheck: queue push || close",
+        3,
+        &[&PUSH_SAW_CLOSED],
+        || {
+            let queue: Arc<Queue<u64>> = Arc::new(Queue::new());
+            let clock = Arc::new(LoomClock::default());
+            let worker = {
+                let (queue, clock) = (queue.clone(), clock.clone());
+                thread::spawn(move || {
+                    let mut log = Log::<QueueSpec>::new(1);
+                    for v in [1, 2] {
+                        log.record(&clock, QueueCall::Push(v), || {
+                            QueueRet::Pushed(queue.push(v).is_ok())
+                        });
+                    }
+                    log
+                })
+            };
+            let mut main_log = Log::<QueueSpec>::new(0);
+            main_log.record(&clock, QueueCall::Close, || QueueRet::Closed(queue.close()));
+            main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+            let worker_log = worker.join().unwrap();
+            for _ in 0..2 {
+                main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+            }
+            assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
+        },
+    );
+}
+
+#[test]
+fn skipmap_histories_of_every_interleaving_are_linearizable() {
+    use lazuli::skiplist::paths::VALUE_REPLACED;
+    explore(
+        "lincheck: skipmap insert/remove/get",
+        3,
+        &[&VALUE_REPLACED],
+        || {
+            let map: Arc<SkipMap<u64, u64>> = Arc::new(SkipMap::new());
+            let clock = Arc::new(LoomClock::default());
+            let worker = {
+                let (map, clock) = (map.clone(), clock.clone());
+                thread::spawn(move || {
+                    let mut log = Log::<MapSpec>::new(1);
+                    log.record(&clock, MapCall::Insert(1, 10), || {
+                        map.insert(1, 10);
+                        MapRet::Unit
+                    });
+                    log.record(&clock, MapCall::Remove(1), || {
+                        MapRet::Value(map.remove(&1).map(|e| *e.value()))
+                    });
+                    log
+                })
+            };
+            let mut main_log = Log::<MapSpec>::new(0);
+            main_log.record(&clock, MapCall::Insert(1, 20), || {
+                map.insert(1, 20);
+                MapRet::Unit
+            });
+            main_log.record(&clock, MapCall::Get(1), || {
+                MapRet::Value(map.get(&1).map(|e| *e.value()))
+            });
+            let worker_log = worker.join().unwrap();
+            main_log.record(&clock, MapCall::Get(1), || {
+                MapRet::Value(map.get(&1).map(|e| *e.value()))
+            });
+            assert_linearizable(MapSpec::default(), vec![main_log, worker_log]);
+        },
+    );
+}
+
+#[test]
+fn listmap_histories_of_every_interleaving_are_linearizable() {
+    use lazuli::list::paths::VALUE_REPLACED;
+    explore(
+        "lincheck: listmap insert/remove/get",
+        3,
+        &[&VALUE_REPLACED],
+        || {
+            let map: Arc<ListMap<u64, u64>> = Arc::new(ListMap::new());
+            let clock = Arc::new(LoomClock::default());
+            let worker = {
+                let (map, clock) = (map.clone(), clock.clone());
+                thread::spawn(move || {
+                    let mut log = Log::<MapSpec>::new(1);
+                    log.record(&clock, MapCall::Insert(1, 10), || {
+                        map.insert(1, 10);
+                        MapRet::Unit
+                    });
+                    log.record(&clock, MapCall::Remove(1), || {
+                        MapRet::Value(map.remove(&1).map(|e| *e.value()))
+                    });
+                    log
+                })
+            };
+            let mut main_log = Log::<MapSpec>::new(0);
+            main_log.record(&clock, MapCall::Insert(1, 20), || {
+                map.insert(1, 20);
+                MapRet::Unit
+            });
+            main_log.record(&clock, MapCall::Get(1), || {
+                MapRet::Value(map.get(&1).map(|e| *e.value()))
+            });
+            let worker_log = worker.join().unwrap();
+            main_log.record(&clock, MapCall::Get(1), || {
+                MapRet::Value(map.get(&1).map(|e| *e.value()))
+            });
+            assert_linearizable(MapSpec::default(), vec![main_log, worker_log]);
+        },
+    );
+}
+
+/// The negative control: a "queue" that pops from the back. Some loom
+/// execution must produce a history the checker rejects, so this test
+/// expects the panic; if the checker could not fail, it would not come.
+#[test]
+#[should_panic(expected = "non-linearizable history")]
+fn a_lifo_impostor_is_reported_non_linearizable() {
+    explore("lincheck: negative control (LIFO impostor)", 2, &[], || {
+        let stack = Arc::new(loom::sync::Mutex::new(Vec::<u64>::new()));
+        let clock = Arc::new(LoomClock::default());
+        let worker = {
+            let (stack, clock) = (stack.clone(), clock.clone());
+            thread::spawn(move || {
+                let mut log = Log::<QueueSpec>::new(1);
+                log.record(&clock, QueueCall::Push(1), || {
+                    stack.lock().unwrap().push(1);
+                    QueueRet::Pushed(true)
+                });
+                log
+            })
+        };
+        let mut main_log = Log::<QueueSpec>::new(0);
+        main_log.record(&clock, QueueCall::Push(2), || {
+            stack.lock().unwrap().push(2);
+            QueueRet::Pushed(true)
+        });
+        let worker_log = worker.join().unwrap();
+        for _ in 0..2 {
+            main_log.record(&clock, QueueCall::Pop, || {
+                QueueRet::Popped(stack.lock().unwrap().pop())
+            });
+        }
+        assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
+    });
+}
