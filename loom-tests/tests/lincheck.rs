@@ -169,15 +169,12 @@ fn queue_close_histories_are_linearizable() {
     );
 }
 
-#[test]
-fn skipmap_histories_of_every_interleaving_are_linearizable() {
-    use lazuli::skiplist::paths::VALUE_REPLACED;
-    explore(
-        "lincheck: skipmap insert/remove/get",
-        3,
-        &[&VALUE_REPLACED],
-        || {
-            let map: Arc<SkipMap<u64, u64>> = Arc::new(SkipMap::new());
+/// The map model, shared by `SkipMap` and `ListMap` (same API): insert,
+/// remove ‖ insert, get; then get.
+macro_rules! map_model {
+    ($name:literal, $map:ty, $path:expr) => {
+        explore($name, 3, &[&$path], || {
+            let map: Arc<$map> = Arc::new(<$map>::new());
             let clock = Arc::new(LoomClock::default());
             let worker = {
                 let (map, clock) = (map.clone(), clock.clone());
@@ -198,56 +195,30 @@ fn skipmap_histories_of_every_interleaving_are_linearizable() {
                 map.insert(1, 20);
                 MapRet::Unit
             });
-            main_log.record(&clock, MapCall::Get(1), || {
-                MapRet::Value(map.get(&1).map(|e| *e.value()))
-            });
+            let get = || MapRet::Value(map.get(&1).map(|e| *e.value()));
+            main_log.record(&clock, MapCall::Get(1), get);
             let worker_log = worker.join().unwrap();
-            main_log.record(&clock, MapCall::Get(1), || {
-                MapRet::Value(map.get(&1).map(|e| *e.value()))
-            });
+            main_log.record(&clock, MapCall::Get(1), get);
             assert_linearizable(MapSpec::default(), vec![main_log, worker_log]);
-        },
+        })
+    };
+}
+
+#[test]
+fn skipmap_histories_of_every_interleaving_are_linearizable() {
+    map_model!(
+        "lincheck: skipmap insert/remove/get",
+        SkipMap<u64, u64>,
+        lazuli::skiplist::paths::VALUE_REPLACED
     );
 }
 
 #[test]
 fn listmap_histories_of_every_interleaving_are_linearizable() {
-    use lazuli::list::paths::VALUE_REPLACED;
-    explore(
+    map_model!(
         "lincheck: listmap insert/remove/get",
-        3,
-        &[&VALUE_REPLACED],
-        || {
-            let map: Arc<ListMap<u64, u64>> = Arc::new(ListMap::new());
-            let clock = Arc::new(LoomClock::default());
-            let worker = {
-                let (map, clock) = (map.clone(), clock.clone());
-                thread::spawn(move || {
-                    let mut log = Log::<MapSpec>::new(1);
-                    log.record(&clock, MapCall::Insert(1, 10), || {
-                        map.insert(1, 10);
-                        MapRet::Unit
-                    });
-                    log.record(&clock, MapCall::Remove(1), || {
-                        MapRet::Value(map.remove(&1).map(|e| *e.value()))
-                    });
-                    log
-                })
-            };
-            let mut main_log = Log::<MapSpec>::new(0);
-            main_log.record(&clock, MapCall::Insert(1, 20), || {
-                map.insert(1, 20);
-                MapRet::Unit
-            });
-            main_log.record(&clock, MapCall::Get(1), || {
-                MapRet::Value(map.get(&1).map(|e| *e.value()))
-            });
-            let worker_log = worker.join().unwrap();
-            main_log.record(&clock, MapCall::Get(1), || {
-                MapRet::Value(map.get(&1).map(|e| *e.value()))
-            });
-            assert_linearizable(MapSpec::default(), vec![main_log, worker_log]);
-        },
+        ListMap<u64, u64>,
+        lazuli::list::paths::VALUE_REPLACED
     );
 }
 
