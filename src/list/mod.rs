@@ -145,7 +145,7 @@ use core::fmt;
 use core::ops::{Bound, RangeBounds};
 use core::ptr::NonNull;
 
-use crate::lazy::PinnedEntry;
+use crate::lazy::{EntryNode, PinnedEntry};
 use crate::sync::epoch;
 
 mod entry;
@@ -244,6 +244,39 @@ impl<K, V> ListMap<K, V> {
         // operation run under `guard`, which is reachable-after-pin.
         Entry::new(self, unsafe { PinnedEntry::new(guard, node) })
     }
+
+    /// The entry an ordered query (`front`, `back`, `lower_bound`,
+    /// `upper_bound`) finds, with a value that its key held *while* it was the
+    /// answer. `find` picks the node at one instant; loading the value later
+    /// could pair it with a value written after another key had become the
+    /// answer (the linearizability checker found exactly that). So: find,
+    /// load the value pointer, find again, and keep the result only if the
+    /// same node comes back and the value pointer is unchanged. A value box
+    /// cannot be reused while we are pinned, so the value was that box
+    /// throughout, including at the second query's linearization point.
+    /// Retries only when an update raced the query (lock-free).
+    fn snapshot_entry(
+        &self,
+        find: impl Fn(&epoch::Guard) -> Option<NonNull<Node<K, V>>>,
+    ) -> Option<Entry<'_, K, V>> {
+        let guard = epoch::pin();
+        loop {
+            let node = find(&guard)?;
+            // SAFETY: found by a `RawList` query under `guard`, so allocated
+            // while `guard` lives.
+            let value = unsafe { node.as_ref() }.load_value(&guard);
+            // SAFETY: as above.
+            let still =
+                find(&guard) == Some(node) && unsafe { node.as_ref() }.load_value(&guard) == value;
+            if still {
+                // SAFETY: reachable-after-pin (as above), and `value` was in
+                // the node's slot after `guard` pinned.
+                return Some(Entry::new(self, unsafe {
+                    PinnedEntry::with_value(guard, node, value)
+                }));
+            }
+        }
+    }
 }
 
 impl<K: Ord, V> ListMap<K, V> {
@@ -254,12 +287,11 @@ impl<K: Ord, V> ListMap<K, V> {
     /// assert_eq!(*map.front().unwrap().key(), 3);
     /// ```
     pub fn front(&self) -> Option<Entry<'_, K, V>> {
-        let guard = epoch::pin();
-        let node = self
-            .raw
-            .lower_bound::<K>(Bound::Unbounded, &guard)
-            .map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+        self.snapshot_entry(|guard| {
+            self.raw
+                .lower_bound::<K>(Bound::Unbounded, guard)
+                .map(NonNull::from)
+        })
     }
 
     /// The entry with the largest key (O(n)).
@@ -269,12 +301,11 @@ impl<K: Ord, V> ListMap<K, V> {
     /// assert_eq!(*map.back().unwrap().key(), 5);
     /// ```
     pub fn back(&self) -> Option<Entry<'_, K, V>> {
-        let guard = epoch::pin();
-        let node = self
-            .raw
-            .upper_bound::<K>(Bound::Unbounded, &guard)
-            .map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+        self.snapshot_entry(|guard| {
+            self.raw
+                .upper_bound::<K>(Bound::Unbounded, guard)
+                .map(NonNull::from)
+        })
     }
 
     /// Whether `key` is present. Wait-free.
@@ -325,9 +356,7 @@ impl<K: Ord, V> ListMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let guard = epoch::pin();
-        let node = self.raw.lower_bound(bound, &guard).map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+        self.snapshot_entry(|guard| self.raw.lower_bound(bound, guard).map(NonNull::from))
     }
 
     /// The last entry whose key is below `bound` (`Included(k)`: the largest
@@ -344,9 +373,7 @@ impl<K: Ord, V> ListMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let guard = epoch::pin();
-        let node = self.raw.upper_bound(bound, &guard).map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+        self.snapshot_entry(|guard| self.raw.upper_bound(bound, guard).map(NonNull::from))
     }
 
     /// The entry of `key`; if absent, inserts `value` first. A present value

@@ -191,6 +191,37 @@ macro_rules! pinned {
     }};
 }
 
+/// `pinned!` for the ordered queries of a map (`front`, `back`,
+/// `lower_bound`, `upper_bound`): the query picks a node at one instant, and a
+/// value loaded later could belong to a moment when another key was the
+/// answer. So: query, load the value pointer, query again, and keep the
+/// result only if the same node comes back with the same value pointer (a
+/// value box cannot be reused while pinned, so the value held throughout,
+/// including at the second query's linearization point). Retries only when an
+/// update raced the query (lock-free).
+macro_rules! snapshot {
+    ($raw:expr, |$guard:ident| $op:expr) => {{
+        let $guard = $crate::sync::epoch::pin();
+        loop {
+            let Some(node) = $op.map($crate::skiplist::node::NodeRef::ptr) else {
+                break None;
+            };
+            // SAFETY: returned by a `RawSkipList` query under this guard, so
+            // allocated while it lives.
+            let node_ref = unsafe { node.as_ref() };
+            let value = $crate::lazy::EntryNode::load_value(node_ref, &$guard);
+            let same_node = $op.map($crate::skiplist::node::NodeRef::ptr) == Some(node);
+            let same_value = $crate::lazy::EntryNode::load_value(node_ref, &$guard) == value;
+            if same_node && same_value {
+                // SAFETY: as above; `value` was in the node's slot after the pin.
+                break Some(unsafe {
+                    $crate::skiplist::entry::RawEntry::with_value($raw, $guard, node, value)
+                });
+            }
+        }
+    }};
+}
+
 mod entry;
 mod iter;
 mod node;
@@ -311,7 +342,7 @@ impl<K: Ord, V> SkipMap<K, V> {
     /// assert_eq!(*map.front().unwrap().key(), 3);
     /// ```
     pub fn front(&self) -> Option<Entry<'_, K, V>> {
-        pinned!(&self.raw, |guard| self
+        snapshot!(&self.raw, |guard| self
             .raw
             .lower_bound::<K>(Bound::Unbounded, &guard))
         .map(Entry::new)
@@ -324,7 +355,7 @@ impl<K: Ord, V> SkipMap<K, V> {
     /// assert_eq!(*map.back().unwrap().key(), 5);
     /// ```
     pub fn back(&self) -> Option<Entry<'_, K, V>> {
-        pinned!(&self.raw, |guard| self
+        snapshot!(&self.raw, |guard| self
             .raw
             .upper_bound::<K>(Bound::Unbounded, &guard))
         .map(Entry::new)
@@ -376,7 +407,7 @@ impl<K: Ord, V> SkipMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        pinned!(&self.raw, |guard| self.raw.lower_bound(bound, &guard)).map(Entry::new)
+        snapshot!(&self.raw, |guard| self.raw.lower_bound(bound, &guard)).map(Entry::new)
     }
 
     /// The last entry whose key is below `bound` (`Included(k)`: the largest
@@ -393,7 +424,7 @@ impl<K: Ord, V> SkipMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        pinned!(&self.raw, |guard| self.raw.upper_bound(bound, &guard)).map(Entry::new)
+        snapshot!(&self.raw, |guard| self.raw.upper_bound(bound, &guard)).map(Entry::new)
     }
 
     /// The entry of `key`; if absent, inserts `value` first. A present value

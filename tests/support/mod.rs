@@ -6,12 +6,14 @@
 //! | [`drops`] | values that count their drops, and values whose `Drop` panics |
 //! | [`lincheck`] | history recording and the WGL linearizability checker |
 //! | [`map_suite`] | the concurrent suite written once for every ordered map and set |
+//! | [`ordered_cases`] | the single-operation, drop, panic and trait tests, likewise (`ordered_cases!`) |
 #![allow(dead_code, unused_imports)]
 
 pub mod alloc;
 pub mod drops;
 pub mod lincheck;
 pub mod map_suite;
+pub mod ordered_cases;
 
 /// Scale a loop count down under Miri, which runs code about 1000x slower.
 pub fn scaled(n: usize) -> usize {

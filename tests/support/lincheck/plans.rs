@@ -180,11 +180,15 @@ pub fn long_set_plan(rng: &mut Rng) -> Plan<SetSpec> {
 /// the dense recorder, rounds of 4×50 and 4×15 operations ran out of its step
 /// budget.
 pub fn long_queue_plan(rng: &mut Rng) -> Plan<QueueSpec> {
-    let rounds = (0..15)
+    // 25 rounds of 4 threads x 6 operations (~625 operations in all). The
+    // search cost grows with the operations that overlap within a round, so
+    // a long history is made of many narrow rounds: 10 per thread exhausted
+    // the step budget once real overlap reached ~40% on a quiet machine.
+    let rounds = (0..25)
         .map(|r| {
             (0..4)
                 .map(|t| {
-                    (0..10)
+                    (0..6)
                         .map(|i| {
                             if rng.percent(50) {
                                 Push(unique_value(t, r * 100 + i))

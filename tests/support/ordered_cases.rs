@@ -1,0 +1,487 @@
+//! The single-operation, drop, panic and trait tests that every sorted
+//! map/set pair of the lazy family must pass, written once.
+//!
+//! `ordered_cases!(ListMap, ListSet, list);` in a test binary expands them
+//! (together with the generic concurrent suite of [`map_suite`](super::map_suite))
+//! for that pair. The binary provides what the tests name: `shared()` (its
+//! allocation-counter gate), `support::scaled`, `DropCounter`, `map_suite`,
+//! `Counted`, `TouchyKey`, `catch_unwind`, `AssertUnwindSafe` and the
+//! `Bound` variants, exactly as `tests/list.rs` imports them.
+
+/// Expands the shared tests for `$map`/`$set` from `lazuli::$module`.
+#[macro_export]
+macro_rules! ordered_cases {
+    ($map:ident, $set:ident, $module:ident) => {
+        impl_suite_map!($map);
+        impl_suite_set!($set);
+
+        // ---- the generic concurrent suite ----
+
+        #[test]
+        fn map_one_winner_per_concurrent_remove() {
+            let _g = shared();
+            map_suite::one_winner_per_concurrent_remove::<u64, $map<u64, u64>>();
+        }
+
+        #[test]
+        fn set_one_winner_per_concurrent_remove() {
+            let _g = shared();
+            map_suite::one_winner_per_concurrent_remove::<(), $set<u64>>();
+        }
+
+        #[test]
+        fn map_unique_tokens() {
+            let _g = shared();
+            map_suite::unique_tokens::<u64, $map<u64, u64>>();
+        }
+
+        #[test]
+        fn set_unique_tokens() {
+            let _g = shared();
+            map_suite::unique_tokens::<(), $set<u64>>();
+        }
+
+        #[test]
+        fn map_striped_models() {
+            let _g = shared();
+            map_suite::striped_models::<u64, $map<u64, u64>>();
+        }
+
+        #[test]
+        fn set_striped_models() {
+            let _g = shared();
+            map_suite::striped_models::<(), $set<u64>>();
+        }
+
+        #[test]
+        fn map_iteration_under_churn() {
+            let _g = shared();
+            map_suite::iteration_under_churn::<u64, $map<u64, u64>>();
+        }
+
+        #[test]
+        fn set_iteration_under_churn() {
+            let _g = shared();
+            map_suite::iteration_under_churn::<(), $set<u64>>();
+        }
+
+        #[test]
+        fn map_drops_balance() {
+            let _g = shared();
+            map_suite::drops_balance::<$map<u64, Counted>>();
+        }
+
+        #[test]
+        fn map_panicking_ord() {
+            let _g = shared();
+            map_suite::panicking_ord::<u64, $map<TouchyKey, u64>>();
+        }
+
+        #[test]
+        fn set_panicking_ord() {
+            let _g = shared();
+            map_suite::panicking_ord::<(), $set<TouchyKey>>();
+        }
+
+        // ---- single operations ----
+
+        #[test]
+        fn insert_replaces_and_old_entry_keeps_its_value() {
+            let _g = shared();
+            let map = $map::new();
+            let first = map.insert(1, "a".to_string());
+            let second = map.insert(1, "b".to_string());
+            assert_eq!(
+                first.value(),
+                "a",
+                "an entry must keep the value it was made with"
+            );
+            assert_eq!(second.value(), "b");
+            assert_eq!(
+                map.get(&1).expect("key 1").value(),
+                "b",
+                "insert must replace"
+            );
+            assert!(!first.is_removed(), "a replacement keeps the key's node");
+            assert_eq!(map.len(), 1, "a replacement must not change len");
+        }
+
+        #[test]
+        fn get_or_insert_keeps_present_value_and_calls_value_fn_only_when_absent() {
+            let _g = shared();
+            let map = $map::new();
+            assert_eq!(*map.get_or_insert(1, 10).value(), 10);
+            assert_eq!(
+                *map.get_or_insert(1, 20).value(),
+                10,
+                "get_or_insert must keep the present value"
+            );
+            assert_eq!(
+                *map.get_or_insert_with(1, || panic!("value_fn called for a present key"))
+                    .value(),
+                10
+            );
+            assert_eq!(*map.get_or_insert_with(2, || 30).value(), 30);
+            assert_eq!(map.len(), 2);
+        }
+
+        #[test]
+        fn compare_insert_replaces_only_when_compare_approves() {
+            let _g = shared();
+            let map = $map::new();
+            assert_eq!(
+                *map.compare_insert(1, 5, |_| panic!("compare on an absent key"))
+                    .value(),
+                5
+            );
+            assert_eq!(
+                *map.compare_insert(1, 3, |old| *old < 3).value(),
+                5,
+                "a refused replacement returns the present entry"
+            );
+            assert_eq!(*map.compare_insert(1, 8, |old| *old < 8).value(), 8);
+            assert_eq!(*map.get(&1).expect("key 1").value(), 8);
+        }
+
+        #[test]
+        fn remove_returns_the_entry_once() {
+            let _g = shared();
+            let map: $map<_, _> = (0..10).map(|k| (k, k * 2)).collect();
+            let removed = map.remove(&4).expect("4 is present");
+            assert_eq!((*removed.key(), *removed.value()), (4, 8));
+            assert!(removed.is_removed());
+            assert!(
+                map.remove(&4).is_none(),
+                "a second remove must find nothing"
+            );
+            assert!(!map.contains_key(&4));
+            assert_eq!(map.len(), 9);
+        }
+
+        #[test]
+        fn borrowed_lookups_use_borrow() {
+            let _g = shared();
+            let map = $map::new();
+            map.insert("apple".to_string(), 1);
+            assert!(map.contains_key("apple"));
+            assert_eq!(*map.get("apple").expect("apple").value(), 1);
+            assert!(map.remove("apple").is_some());
+            let set = $set::new();
+            set.insert(vec![1, 2]);
+            assert!(set.contains(&[1, 2][..]));
+        }
+
+        #[test]
+        fn front_back_and_pops_follow_key_order() {
+            let _g = shared();
+            let map: $map<_, _> = [5, 1, 9, 3].into_iter().map(|k| (k, ())).collect();
+            assert_eq!(*map.front().expect("front").key(), 1);
+            assert_eq!(*map.back().expect("back").key(), 9);
+            assert_eq!(*map.pop_front().expect("pop_front").key(), 1);
+            assert_eq!(*map.pop_back().expect("pop_back").key(), 9);
+            assert_eq!(map.iter().map(|e| *e.key()).collect::<Vec<_>>(), [3, 5]);
+            assert_eq!(*map.pop_back().expect("pop_back").key(), 5);
+            assert_eq!(*map.pop_back().expect("pop_back").key(), 3);
+            assert!(
+                map.pop_back().is_none()
+                    && map.pop_front().is_none()
+                    && map.front().is_none()
+                    && map.back().is_none()
+            );
+        }
+
+        #[test]
+        fn bounds_find_the_nearest_keys() {
+            let _g = shared();
+            let map: $map<_, _> = [10, 20, 30].into_iter().map(|k| (k, ())).collect();
+            let key = |e: Option<lazuli::$module::Entry<'_, i32, ()>>| e.map(|e| *e.key());
+            assert_eq!(key(map.lower_bound(Included(&20))), Some(20));
+            assert_eq!(key(map.lower_bound(Excluded(&20))), Some(30));
+            assert_eq!(key(map.lower_bound(Included(&31))), None);
+            assert_eq!(key(map.lower_bound(Unbounded)), Some(10));
+            assert_eq!(key(map.upper_bound(Included(&20))), Some(20));
+            assert_eq!(key(map.upper_bound(Excluded(&20))), Some(10));
+            assert_eq!(key(map.upper_bound(Excluded(&10))), None);
+            assert_eq!(key(map.upper_bound(Unbounded)), Some(30));
+        }
+
+        #[test]
+        fn ranges_are_double_ended_and_meet_in_the_middle() {
+            let _g = shared();
+            let map: $map<_, _> = (0..10).map(|k| (k, ())).collect();
+            let keys = |r: &mut dyn Iterator<Item = lazuli::$module::Entry<'_, i32, ()>>| {
+                r.map(|e| *e.key()).collect::<Vec<_>>()
+            };
+            assert_eq!(keys(&mut map.range(2..5)), [2, 3, 4]);
+            assert_eq!(keys(&mut map.range(2..=5).rev()), [5, 4, 3, 2]);
+            assert_eq!(keys(&mut map.range((Excluded(7), Unbounded))), [8, 9]);
+            assert_eq!(keys(&mut map.range(..0)), Vec::<i32>::new());
+            let mut iter = map.iter();
+            let mut seen = Vec::new();
+            loop {
+                match (iter.next(), iter.next_back()) {
+                    (Some(a), Some(b)) => seen.extend([*a.key(), *b.key()]),
+                    (Some(a), None) => seen.push(*a.key()),
+                    (None, _) => break,
+                }
+            }
+            seen.sort();
+            assert_eq!(
+                seen,
+                (0..10).collect::<Vec<_>>(),
+                "the two ends must meet without a gap or an overlap"
+            );
+        }
+
+        #[test]
+        fn entries_navigate_and_remove_themselves() {
+            let _g = shared();
+            let map: $map<_, _> = (1..=4).map(|k| (k, k)).collect();
+            let mut e = map.front().expect("front");
+            assert!(e.move_next() && *e.key() == 2);
+            assert_eq!(*e.next().expect("next").key(), 3);
+            assert_eq!(*e.prev().expect("prev").key(), 1);
+            let copy = e.clone();
+            assert!(copy.remove(), "the first remove of an entry succeeds");
+            assert!(!e.remove(), "a clone sees its node already removed");
+            assert!(e.is_removed());
+            // A removed entry still navigates (weakly consistent).
+            assert_eq!(*e.next().expect("next of a removed entry").key(), 3);
+            assert!(e.move_prev() && *e.key() == 1);
+            assert!(!e.move_prev(), "no entry before the front");
+            assert_eq!(map.iter().map(|e| *e.key()).collect::<Vec<_>>(), [1, 3, 4]);
+        }
+
+        #[test]
+        fn entry_remove_does_not_remove_a_reinserted_key() {
+            let _g = shared();
+            let map = $map::new();
+            let old = map.insert(1, "old");
+            assert!(map.remove(&1).is_some());
+            map.insert(1, "new");
+            assert!(!old.remove(), "an entry removes only its own node");
+            assert_eq!(*map.get(&1).expect("the new node").value(), "new");
+        }
+
+        #[test]
+        fn clear_removes_everything() {
+            let _g = shared();
+            let set: $set<_> = (0..100).collect();
+            set.clear();
+            assert!(
+                set.is_empty() && set.iter().next().is_none(),
+                "clear must leave nothing"
+            );
+        }
+
+        #[test]
+        fn from_iter_keeps_the_first_value_like_crossbeam() {
+            let _g = shared();
+            let map: $map<_, _> = [(1, "first"), (1, "second")].into_iter().collect();
+            assert_eq!(*map.get(&1).expect("key 1").value(), "first");
+        }
+
+        #[test]
+        fn owned_and_borrowed_into_iter_yield_sorted_entries() {
+            let _g = shared();
+            let map: $map<_, _> = [(3, 'c'), (1, 'a'), (2, 'b')].into_iter().collect();
+            let borrowed: Vec<_> = (&map).into_iter().map(|e| *e.value()).collect();
+            assert_eq!(borrowed, ['a', 'b', 'c']);
+            let owned = map.into_iter();
+            assert_eq!(owned.len(), 3);
+            assert_eq!(owned.collect::<Vec<_>>(), [(1, 'a'), (2, 'b'), (3, 'c')]);
+            let set: $set<_> = [2, 1].into_iter().collect();
+            assert_eq!((&set).into_iter().map(|e| *e).collect::<Vec<_>>(), [1, 2]);
+            assert_eq!(set.into_iter().collect::<Vec<_>>(), [1, 2]);
+        }
+
+        #[test]
+        fn debug_prints_contents_and_default_is_empty() {
+            let _g = shared();
+            let map: $map<_, _> = [(2, "b"), (1, "a")].into_iter().collect();
+            assert_eq!(format!("{map:?}"), r#"{1: "a", 2: "b"}"#);
+            assert_eq!(format!("{:?}", map.get(&1).expect("1")), r#"Entry(1, "a")"#);
+            let set: $set<_> = [2, 1].into_iter().collect();
+            assert_eq!(format!("{set:?}"), "{1, 2}");
+            assert!(format!("{:?}", set.iter()).starts_with("Iter"));
+            assert!($map::<u8, u8>::default().is_empty() && $set::<u8>::default().is_empty());
+        }
+
+        #[test]
+        fn zero_sized_values_work() {
+            let _g = shared();
+            #[derive(Clone, Debug, PartialEq)]
+            struct Zst;
+            let map = $map::new();
+            for k in 0..50 {
+                map.insert(k, Zst);
+            }
+            map.insert(7, Zst);
+            assert_eq!(*map.get(&7).expect("7").value(), Zst);
+            assert_eq!(map.remove(&7).map(|e| e.value().clone()), Some(Zst));
+            assert_eq!(map.len(), 49);
+        }
+
+        #[test]
+        fn len_is_exact_when_quiescent() {
+            let _g = shared();
+            let map = $map::new();
+            let n = scaled(4_000) as u64;
+            std::thread::scope(|s| {
+                for t in 0..4u64 {
+                    let map = &map;
+                    s.spawn(move || {
+                        for k in 0..n {
+                            map.insert(k * 4 + t, ());
+                            if k % 3 == 0 {
+                                assert!(map.remove(&(k * 4 + t)).is_some(), "own key vanished");
+                            }
+                        }
+                    });
+                }
+            });
+            let want = map.iter().count();
+            assert_eq!(
+                map.len(),
+                want,
+                "len must equal the number of entries once updates finish"
+            );
+            assert_eq!(want as u64, 4 * (n - n.div_ceil(3)));
+        }
+
+        #[test]
+        fn dropping_the_map_drops_every_remaining_element_once() {
+            let _g = shared();
+            let keys = DropCounter::new();
+            let values = DropCounter::new();
+            /// A key ordered by its number, whose drop is counted.
+            struct Key(u32, #[allow(dead_code)] support::drops::Tracked<()>);
+            impl PartialEq for Key {
+                fn eq(&self, other: &Self) -> bool {
+                    self.0 == other.0
+                }
+            }
+            impl Eq for Key {}
+            impl PartialOrd for Key {
+                fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                    Some(self.cmp(other))
+                }
+            }
+            impl Ord for Key {
+                fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                    self.0.cmp(&other.0)
+                }
+            }
+            let map = $map::new();
+            for k in 0..20 {
+                map.insert(Key(k, keys.track(())), values.track(k));
+            }
+            drop(map);
+            assert_eq!(
+                (keys.get(), values.get()),
+                (20, 20),
+                "every key and value dropped exactly once"
+            );
+        }
+
+        #[test]
+        fn a_panicking_drop_during_map_drop_still_drops_the_rest() {
+            let _g = shared();
+            let values = DropCounter::new();
+            let map = $map::new();
+            for k in 0..10u32 {
+                let v = if k == 3 {
+                    values.track_panicking(k)
+                } else {
+                    values.track(k)
+                };
+                map.get_or_insert(k, v);
+            }
+            let r = map_suite::quiet_panics("Tracked::drop panics on purpose", || {
+                catch_unwind(AssertUnwindSafe(|| drop(map)))
+            });
+            assert!(r.is_err(), "the value's panic must propagate out of drop");
+            assert_eq!(
+                values.get(),
+                10,
+                "all ten values dropped, once each, despite the panic"
+            );
+        }
+
+        #[test]
+        fn a_panicking_drop_of_a_removed_value_is_contained_by_the_collector() {
+            let _g = shared();
+            let values = DropCounter::new();
+            let map = $map::new();
+            map.insert(1u32, values.track_panicking(1u32));
+            map.insert(1u32, values.track(2u32)); // retires the panicking value
+            map.insert(2u32, values.track_panicking(3u32));
+            assert!(map.remove(&2).is_some()); // retires a node with a panicking value
+            map_suite::quiet_panics("Tracked::drop panics on purpose", || {
+                let reclaimed = map_suite::wait_for_reclamation(|| values.get() >= 2);
+                assert!(
+                    reclaimed,
+                    "retired values were not dropped: {} of 2",
+                    values.get()
+                );
+            });
+            assert_eq!(
+                map.get(&1).expect("1").value().value,
+                2u32,
+                "the map is intact"
+            );
+            drop(map);
+            assert_eq!(values.get(), 3);
+        }
+
+        #[test]
+        fn panics_in_value_fn_and_compare_fn_leave_no_lock_held() {
+            let _g = shared();
+            let map: $map<_, _> = (0..8).map(|k| (k, k)).collect();
+            map_suite::quiet_panics("user code panics on purpose", || {
+                let r = catch_unwind(AssertUnwindSafe(|| {
+                    map.get_or_insert_with(100, || panic!("user code panics on purpose"))
+                }));
+                assert!(r.is_err());
+                let r = catch_unwind(AssertUnwindSafe(|| {
+                    map.compare_insert(3, 0, |_| panic!("user code panics on purpose"))
+                }));
+                assert!(r.is_err());
+            });
+            map_suite::within_deadline("updates next to the panics", move || {
+                for k in 0..8 {
+                    map.insert(k, k + 1);
+                    assert!(map.remove(&k).is_some(), "key {k} vanished");
+                }
+                assert!(!map.contains_key(&100));
+            });
+        }
+
+        #[test]
+        fn a_removed_entry_stays_readable_while_held() {
+            let _g = shared();
+            let map = $map::new();
+            map.insert(1, vec![1, 2, 3]);
+            let held = map.get(&1).expect("1");
+            assert!(map.remove(&1).is_some());
+            map.insert(1, vec![9]);
+            for _ in 0..64 {
+                crossbeam_epoch::pin().flush();
+            }
+            assert_eq!(
+                held.value(),
+                &[1, 2, 3],
+                "a held entry's value must survive removal and reclamation attempts"
+            );
+        }
+
+        #[test]
+        fn thread_safety_traits_match_crossbeam() {
+            fn send_sync<T: Send + Sync>() {}
+            send_sync::<$map<String, Vec<u8>>>();
+            send_sync::<$set<String>>();
+            fn send<T: Send>() {}
+            send::<lazuli::$module::IntoIter<String, u8>>();
+        }
+    };
+}
