@@ -120,7 +120,7 @@
 //! "empty" must precede, in its location's modification order, a SeqCst
 //! read-modify-write that strongly happens before the push's `notify_one`:
 //! the claim `fetch_add` on a chunk's enqueue index, the publishing
-//! `fetch_or` on a slot, the CAS that links a chunk to `next`, and the CAS
+//! `fetch_add` of `WRITTEN` on a slot, the CAS that links a chunk to `next`, and the CAS
 //! that installs the first chunk in `head` (a pop that reads `head == null`
 //! concludes "empty" from it). A consumer's `pop` may use any ordering for
 //! its loads: its fence orders them. `close` must make `is_closed` true
