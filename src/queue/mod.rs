@@ -86,6 +86,12 @@
 //!   chunk is freed only after every thread that could still read it has
 //!   unpinned. The most recently unlinked chunk is kept as a spare and reused
 //!   if its grace period is over when the next chunk is needed.
+//! * Pinning costs about 7 ns per call on the development machine, a fifth
+//!   of a push+pop pair. A thread that runs many operations in a row can
+//!   pin once around them (`crossbeam_epoch::pin()`): the queue's own pin
+//!   then only increments a counter. Keep such a guard short: nothing
+//!   retired through crossbeam-epoch's global collector, by lazuli or any
+//!   other crate, is freed until it is dropped.
 //! * The `&mut self` methods ([`push_mut`](Queue::push_mut),
 //!   [`pop_mut`](Queue::pop_mut), `Extend`, `IntoIterator`, `Drop`) need no
 //!   pinning and no read-modify-write instructions at all.
