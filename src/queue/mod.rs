@@ -492,17 +492,19 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             }
             // memory ordering: SeqCst, as for the producers' claim.
             let claim = chunk.dequeue_index.fetch_add(1, Ordering::SeqCst);
+            if claim >= CHUNK {
+                // Past the end: move on at once (everyone after us waits
+                // for the head to advance, so this is no place to pause).
+                if !self.advance_head(chunk, head, guard) {
+                    return None;
+                }
+                continue;
+            }
             if claim != dequeued {
                 // Another consumer claimed a slot between our load and our
                 // claim: the index line is contended. Step aside briefly
                 // (see `COLLISION_PAUSES`).
                 contention_pause(COLLISION_PAUSES);
-            }
-            if claim >= CHUNK {
-                if !self.advance_head(chunk, head, guard) {
-                    return None;
-                }
-                continue;
             }
             // SAFETY: `claim < CHUNK` came from our fetch_add; pinned.
             if let Some(value) = unsafe { chunk.take(claim) } {

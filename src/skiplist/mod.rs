@@ -122,7 +122,11 @@
 //! in the paper's experiments and in Pugh's analysis), so a tower has 4/3
 //! links on average, and a search makes about `(1/p)·log_{1/p}(n)` =
 //! `4·log4(n)` steps (Pugh): fewer links to follow than p = 1/2 costs in
-//! memory, at the price of slightly longer walks per level. The height is capped at 20
+//! memory, at the price of slightly longer walks per level. Measured against
+//! p = 1/2 (crossbeam's choice) on 2 cores: no difference on 65,536 keys at
+//! 1%, 10% and 50% updates; on 2^20 keys a lookup is about 20% faster with
+//! p = 1/2, whose bottom levels are denser, so a search meets fewer cold nodes.
+//! That costs 5.3 bytes per entry (32 instead of 26.7), so p stays 1/4. The height is capped at 20
 //! (enough for 10^12 entries; 2 under loom). Each thread draws heights from
 //! its own xorshift generator: no shared seed line. Searches start from the
 //! highest level in use (a hint that only grows), not from the cap.
@@ -225,6 +229,7 @@ macro_rules! snapshot {
 mod entry;
 mod iter;
 mod node;
+mod ordered;
 mod raw;
 pub mod set;
 

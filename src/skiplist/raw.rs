@@ -7,7 +7,6 @@
 use core::borrow::Borrow;
 use core::cmp::Ordering::{Equal, Greater, Less};
 use core::marker::PhantomData;
-use core::ops::Bound;
 use core::ptr::{self, NonNull};
 
 use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
@@ -38,12 +37,12 @@ impl<'g, K, S> Search<'g, K, S> {
     }
 }
 
-/// A level-0 window `(pred, curr)`: `None` for the head and for the end.
-type Window<'g, K, S> = (Option<NodeRef<'g, K, S>>, Option<NodeRef<'g, K, S>>);
-
 /// The node a link read while `guard` pins points to (null: none).
 #[inline]
-fn linked<'g, K, S>(ptr: *mut Node<K, S>, _guard: &'g Guard) -> Option<NodeRef<'g, K, S>> {
+pub(super) fn linked<'g, K, S>(
+    ptr: *mut Node<K, S>,
+    _guard: &'g Guard,
+) -> Option<NodeRef<'g, K, S>> {
     // SAFETY: `ptr` was read from a link of a node reached while `_guard`
     // pins, so the node was reachable at some moment after the pin and is
     // not freed while the guard lives (see "Entries, iterators and reclamation" in the module doc);
@@ -111,21 +110,21 @@ impl<K, S> RawSkipList<K, S> {
     }
 
     #[inline]
-    fn head<'g>(&'g self, _guard: &'g Guard) -> NodeRef<'g, K, S> {
+    pub(super) fn head<'g>(&'g self, _guard: &'g Guard) -> NodeRef<'g, K, S> {
         // SAFETY: the head lives as long as the list, and its pointer came
         // from the allocation.
         unsafe { NodeRef::new(self.head) }
     }
 
     #[inline]
-    fn is_head(&self, node: NodeRef<'_, K, S>) -> bool {
+    pub(super) fn is_head(&self, node: NodeRef<'_, K, S>) -> bool {
         node.ptr() == self.head
     }
 
     /// The number of levels to search: the levels in use, and at least
     /// `at_least`.
     #[inline]
-    fn search_levels(&self, at_least: usize) -> usize {
+    pub(super) fn search_levels(&self, at_least: usize) -> usize {
         // memory ordering: a hint. A search that starts too low is still
         // correct (every node is at level 0); `remove` searches again from
         // its victim's top level when it matters.
@@ -136,36 +135,8 @@ impl<K, S> RawSkipList<K, S> {
     /// section: an inserter (which holds its new node's lock until it is
     /// fully linked) or a remover (which holds its victim's lock until it is
     /// unlinked). Waiting on the lock parks instead of spinning on the list.
-    fn wait_for_owner(node: NodeRef<'_, K, S>) {
+    pub(super) fn wait_for_owner(node: NodeRef<'_, K, S>) {
         drop(node.state().lock());
-    }
-
-    /// The first node from `node` on (inclusive) at level 0 that is live,
-    /// following `next` pointers: weakly consistent (see the module doc).
-    pub(crate) fn live_from<'g>(
-        mut node: Option<NodeRef<'g, K, S>>,
-        _guard: &'g Guard,
-    ) -> Option<NodeRef<'g, K, S>> {
-        while let Some(n) = node {
-            if n.is_live() {
-                return Some(n);
-            }
-            node = n.next_ref(0);
-        }
-        None
-    }
-
-    /// The first live node after `node`.
-    pub(crate) fn live_after<'g>(
-        node: NodeRef<'g, K, S>,
-        guard: &'g Guard,
-    ) -> Option<NodeRef<'g, K, S>> {
-        Self::live_from(node.next_ref(0), guard)
-    }
-
-    /// The first node at level 0, whatever its state.
-    pub(crate) fn first<'g>(&'g self, guard: &'g Guard) -> Option<NodeRef<'g, K, S>> {
-        self.head(guard).next_ref(0)
     }
 
     /// The paper's `findNode`: search without locks from the top level in use
@@ -207,71 +178,6 @@ impl<K, S> RawSkipList<K, S> {
         search
     }
 
-    /// Search without locks, at level 0, for the window where `before`
-    /// turns false: `before(pred.key) && !before(curr.key)`.
-    fn search_by<'g>(
-        &'g self,
-        mut before: impl FnMut(&K) -> bool,
-        guard: &'g Guard,
-    ) -> (NodeRef<'g, K, S>, *mut Node<K, S>) {
-        let mut pred = self.head(guard);
-        let mut curr = ptr::null_mut();
-        for level in (0..self.search_levels(1)).rev() {
-            curr = pred.next(level);
-            while let Some(c) = linked(curr, guard) {
-                // SAFETY: `c` was reached through a link: not the head.
-                if !before(unsafe { c.key() }) {
-                    break;
-                }
-                pred = c;
-                curr = c.next(level);
-            }
-        }
-        (pred, curr)
-    }
-
-    /// The search plus validation used by ordered queries: a level-0 window
-    /// `pred → curr` that was a real edge, with both ends live (or the head,
-    /// or the end), at one moment: the second read of `pred.next[0]`. So the
-    /// answer is linearizable. Waits for and retries around nodes being
-    /// inserted or removed.
-    fn stable_window<'g>(
-        &'g self,
-        mut before: impl FnMut(&K) -> bool,
-        guard: &'g Guard,
-    ) -> Window<'g, K, S> {
-        'retry: loop {
-            let (pred, curr_raw) = self.search_by(&mut before, guard);
-            let curr = linked(curr_raw, guard);
-            let pred = (!self.is_head(pred)).then_some(pred);
-            // 1. Both ends fully linked (a flag never cleared: true now means
-            //    true at the re-read below).
-            for end in [pred, curr].into_iter().flatten() {
-                if !end.state().is_fully_linked() {
-                    cover!(paths::ORDERED_QUERY_RETRIED);
-                    Self::wait_for_owner(end);
-                    continue 'retry;
-                }
-            }
-            // 2. The edge still there: the linearization point.
-            let pred_links = pred.unwrap_or(self.head(guard));
-            if pred_links.next(0) != curr_raw {
-                cover!(paths::ORDERED_QUERY_RETRIED);
-                continue;
-            }
-            // 3. Both ends unmarked after it (marks are never cleared, so
-            //    unmarked then): `pred` was reachable, so the edge was real.
-            for end in [pred, curr].into_iter().flatten() {
-                if end.state().is_marked() {
-                    cover!(paths::ORDERED_QUERY_RETRIED);
-                    Self::wait_for_owner(end);
-                    continue 'retry;
-                }
-            }
-            return (pred, curr);
-        }
-    }
-
     /// Wait-free lookup (the paper's `contains`): the node of `key` if it was
     /// live when its flags were read. No lock, no retry, no RMW.
     #[inline]
@@ -303,42 +209,6 @@ impl<K, S> RawSkipList<K, S> {
             }
         }
         None
-    }
-
-    /// The first live node whose key is within `bound` from below
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn lower_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<NodeRef<'g, K, S>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        match bound {
-            Bound::Unbounded => self.stable_window(|_| false, guard).1,
-            Bound::Included(k) => self.stable_window(|n| n.borrow() < k, guard).1,
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() <= k, guard).1,
-        }
-    }
-
-    /// The last live node whose key is within `bound` from above
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn upper_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<NodeRef<'g, K, S>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        match bound {
-            Bound::Unbounded => self.stable_window(|_| true, guard).0,
-            Bound::Included(k) => self.stable_window(|n| n.borrow() <= k, guard).0,
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() < k, guard).0,
-        }
     }
 
     /// Lock the distinct predecessors of levels `0..height` bottom-up and

@@ -5,6 +5,7 @@
 //! | [`alloc`] | a counting global allocator, for "allocates nothing" and bytes-per-entry tests |
 //! | [`drops`] | values that count their drops, and values whose `Drop` panics |
 //! | [`lincheck`] | history recording and the WGL linearizability checker |
+//! | [`map_model`] | the proptest state-machine model test, likewise (`model_tests!`) |
 //! | [`map_suite`] | the concurrent suite written once for every ordered map and set |
 //! | [`ordered_cases`] | the single-operation, drop, panic and trait tests, likewise (`ordered_cases!`) |
 #![allow(dead_code, unused_imports)]
@@ -12,6 +13,7 @@
 pub mod alloc;
 pub mod drops;
 pub mod lincheck;
+pub mod map_model;
 pub mod map_suite;
 pub mod ordered_cases;
 

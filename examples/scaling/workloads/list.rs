@@ -5,22 +5,8 @@
 //! and 40% updates. The rows are named `k<range>-u<percent>`. The mix itself
 //! (pre-fill, key choice, insert-if-absent) is described in `sets.rs`.
 
-use super::sets::{peers, Mix, SetSubject, SetUnderTest};
-use super::{Metric, Workload};
-
-impl SetUnderTest for lazuli::list::ListSet<u64> {
-    fn insert(&self, key: u64) {
-        // Keeps a present key: insert-if-absent. The entry pins the epoch
-        // until it is dropped, so drop it at once.
-        drop(lazuli::list::ListSet::insert(self, key));
-    }
-    fn remove(&self, key: u64) {
-        drop(lazuli::list::ListSet::remove(self, &key));
-    }
-    fn contains(&self, key: u64) -> bool {
-        lazuli::list::ListSet::contains(self, &key)
-    }
-}
+use super::sets::{set_workload, Mix};
+use super::Workload;
 
 fn workload(
     name: &'static str,
@@ -32,22 +18,12 @@ fn workload(
         key_range,
         update_percent,
     };
-    let mut subjects = vec![SetSubject::boxed(
+    let lazuli = (
         "ListSet",
-        "lazuli::list::ListSet<u64>",
-        true,
-        lazuli::list::ListSet::new,
-        mix,
-    )];
-    subjects.extend(peers(mix));
-    Workload {
-        group: "list",
-        name,
-        about,
-        metric: Metric::Throughput,
-        fixed_threads: None,
-        subjects,
-    }
+        "lazuli::list::ListSet<u64> (insert = get_or_insert)",
+        lazuli::list::ListSet::new as fn() -> _,
+    );
+    set_workload("list", (name, about), lazuli, mix)
 }
 
 pub fn workloads() -> Vec<Workload> {

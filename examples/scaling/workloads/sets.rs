@@ -10,65 +10,20 @@
 //! - Each operation is, with probability `update_percent`, an insert or a remove
 //!   (equally likely), otherwise a lookup. Every operation counts, whether it
 //!   found its key or not.
-//! - Insert means insert-if-absent everywhere: `BTreeSet::insert`,
-//!   crossbeam's `SkipSet::get_or_insert` (its `insert` replaces an existing
-//!   entry, which is a remove plus an insert), and lazuli's `insert` (which
-//!   keeps a present key).
+//! - Insert means insert-if-absent everywhere (`get_or_insert` for the skiplist
+//!   APIs). The operations are implemented once, in `benches/sets/impls.rs`,
+//!   which the criterion benches share.
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::sync::{Mutex, RwLock};
 
-use super::Subject;
+use super::{Metric, Subject, Workload};
 use crate::harness::{run_threads, Timing};
 
-/// What the mixes need from a set of `u64`.
-pub trait SetUnderTest: Send + Sync + 'static {
-    fn insert(&self, key: u64);
-    fn remove(&self, key: u64);
-    fn contains(&self, key: u64) -> bool;
-}
-
-impl SetUnderTest for Mutex<BTreeSet<u64>> {
-    fn insert(&self, key: u64) {
-        self.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
-    }
-    fn remove(&self, key: u64) {
-        self.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
-    }
-    fn contains(&self, key: u64) -> bool {
-        self.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&key)
-    }
-}
-
-impl SetUnderTest for RwLock<BTreeSet<u64>> {
-    fn insert(&self, key: u64) {
-        self.write().unwrap_or_else(|e| e.into_inner()).insert(key);
-    }
-    fn remove(&self, key: u64) {
-        self.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
-    }
-    fn contains(&self, key: u64) -> bool {
-        self.read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&key)
-    }
-}
-
-impl SetUnderTest for crossbeam_skiplist::SkipSet<u64> {
-    fn insert(&self, key: u64) {
-        // Insert-if-absent; see the module doc.
-        drop(self.get_or_insert(key));
-    }
-    fn remove(&self, key: u64) {
-        drop(crossbeam_skiplist::SkipSet::remove(self, &key));
-    }
-    fn contains(&self, key: u64) -> bool {
-        crossbeam_skiplist::SkipSet::contains(self, &key)
-    }
-}
+#[path = "../../../benches/sets/impls.rs"]
+mod impls;
+pub use impls::SetUnderTest;
 
 /// One mix: key range and share of updates.
 #[derive(Clone, Copy, Debug)]
@@ -187,6 +142,26 @@ impl<S: SetUnderTest> Subject for SetSubject<S> {
         });
         self.points += 1;
         run_mix(set, mix, threads, self.points, timing)
+    }
+}
+
+/// One set workload of `group`: lazuli's set (`lazuli`, made by `make`)
+/// followed by the peers, under `mix`.
+pub fn set_workload<S: SetUnderTest>(
+    group: &'static str,
+    (name, about): (&'static str, &'static str),
+    (lazuli, full_name, make): (&'static str, &'static str, fn() -> S),
+    mix: Mix,
+) -> Workload {
+    let mut subjects = vec![SetSubject::boxed(lazuli, full_name, true, make, mix)];
+    subjects.extend(peers(mix));
+    Workload {
+        group,
+        name,
+        about,
+        metric: Metric::Throughput,
+        fixed_threads: None,
+        subjects,
     }
 }
 

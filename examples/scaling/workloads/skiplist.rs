@@ -10,22 +10,8 @@
 //! `sets.rs`. The sets are pre-filled once per workload and kept across thread
 //! counts and repetitions, so the 2^20 run pre-fills each structure once.
 
-use super::sets::{peers, Mix, SetSubject, SetUnderTest};
-use super::{Metric, Workload};
-
-impl SetUnderTest for lazuli::skiplist::SkipSet<u64> {
-    fn insert(&self, key: u64) {
-        // Insert-if-absent, as for every structure (see `sets.rs`). The entry
-        // pins the epoch while it lives, so drop it at once.
-        drop(self.get_or_insert(key));
-    }
-    fn remove(&self, key: u64) {
-        drop(lazuli::skiplist::SkipSet::remove(self, &key));
-    }
-    fn contains(&self, key: u64) -> bool {
-        lazuli::skiplist::SkipSet::contains(self, &key)
-    }
-}
+use super::sets::{set_workload, Mix};
+use super::Workload;
 
 fn workload(
     name: &'static str,
@@ -37,22 +23,12 @@ fn workload(
         key_range,
         update_percent,
     };
-    let mut subjects = vec![SetSubject::boxed(
+    let lazuli = (
         "SkipSet",
         "lazuli::skiplist::SkipSet<u64> (insert = get_or_insert)",
-        true,
-        lazuli::skiplist::SkipSet::new,
-        mix,
-    )];
-    subjects.extend(peers(mix));
-    Workload {
-        group: "skiplist",
-        name,
-        about,
-        metric: Metric::Throughput,
-        fixed_threads: None,
-        subjects,
-    }
+        lazuli::skiplist::SkipSet::new as fn() -> _,
+    );
+    set_workload("skiplist", (name, about), lazuli, mix)
 }
 
 pub fn workloads() -> Vec<Workload> {

@@ -1,0 +1,72 @@
+//! The one operation set every ordered-set benchmark drives, implemented once
+//! for lazuli's sets and their peers. Shared by `benches/{list,skiplist}.rs`
+//! and the `scaling` example (which includes this file by path).
+//!
+//! Insert means insert-if-absent everywhere: `BTreeSet::insert`, and
+//! `get_or_insert` for lazuli's sets and crossbeam's `SkipSet` (whose `insert`
+//! replaces a present entry: a remove plus an insert). The entries these
+//! return pin the epoch while they live, so they are dropped at once.
+
+use std::collections::BTreeSet;
+use std::sync::{Mutex, RwLock};
+
+/// What the set mixes need from a set of `u64`.
+pub trait SetUnderTest: Send + Sync + 'static {
+    /// Insert `key` if absent.
+    fn insert(&self, key: u64);
+    /// Remove `key` if present.
+    fn remove(&self, key: u64);
+    /// Whether `key` is present.
+    fn contains(&self, key: u64) -> bool;
+}
+
+/// Implements [`SetUnderTest`] for a set type with crossbeam-skiplist's API.
+macro_rules! skip_set_api {
+    ($($set:ty),*) => {$(
+        impl SetUnderTest for $set {
+            fn insert(&self, key: u64) {
+                drop(<$set>::get_or_insert(self, key));
+            }
+            fn remove(&self, key: u64) {
+                drop(<$set>::remove(self, &key));
+            }
+            fn contains(&self, key: u64) -> bool {
+                <$set>::contains(self, &key)
+            }
+        }
+    )*};
+}
+
+skip_set_api!(
+    lazuli::list::ListSet<u64>,
+    lazuli::skiplist::SkipSet<u64>,
+    crossbeam_skiplist::SkipSet<u64>
+);
+
+impl SetUnderTest for Mutex<BTreeSet<u64>> {
+    fn insert(&self, key: u64) {
+        self.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
+    }
+    fn remove(&self, key: u64) {
+        self.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key)
+    }
+}
+
+impl SetUnderTest for RwLock<BTreeSet<u64>> {
+    fn insert(&self, key: u64) {
+        self.write().unwrap_or_else(|e| e.into_inner()).insert(key);
+    }
+    fn remove(&self, key: u64) {
+        self.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key)
+    }
+}
