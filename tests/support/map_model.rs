@@ -233,7 +233,12 @@ macro_rules! model_tests {
         proptest! {
             #![proptest_config(ProptestConfig {
                 cases: if cfg!(miri) { 4 } else { $map_cases },
-                failure_persistence: Some(Box::new(FileFailurePersistence::Direct($file))),
+                // Miri's isolation has no working directory to find the file in.
+                failure_persistence: if cfg!(miri) {
+                    None
+                } else {
+                    Some(Box::new(FileFailurePersistence::Direct($file)))
+                },
                 ..ProptestConfig::default()
             })]
 
@@ -252,7 +257,12 @@ macro_rules! model_tests {
         proptest! {
             #![proptest_config(ProptestConfig {
                 cases: if cfg!(miri) { 4 } else { 256 },
-                failure_persistence: Some(Box::new(FileFailurePersistence::Direct($file))),
+                // Miri's isolation has no working directory to find the file in.
+                failure_persistence: if cfg!(miri) {
+                    None
+                } else {
+                    Some(Box::new(FileFailurePersistence::Direct($file)))
+                },
                 ..ProptestConfig::default()
             })]
 
