@@ -346,6 +346,66 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         Ok(())
     }
 
+    /// Appends every element of `values` at the back, in order, under one
+    /// protection for the whole batch. Never blocks.
+    ///
+    /// Elements pushed by one call are contiguous only if no other producer
+    /// runs at the same time; each element is its own linearizable push.
+    ///
+    /// # Errors
+    /// Fails only once the queue is [closed](Queue::close): the element that
+    /// found the queue closed is handed back, and the rest of `values` is
+    /// dropped unconsumed. Elements before it were pushed.
+    ///
+    /// ```
+    /// use lazuli::Queue;
+    ///
+    /// let queue = Queue::new();
+    /// queue.push_iter(0..5).unwrap();
+    /// let mut out = Vec::new();
+    /// assert_eq!(queue.pop_into(&mut out, 3), 3);
+    /// assert_eq!(out, [0, 1, 2]);
+    /// ```
+    pub fn push_iter<I: IntoIterator<Item = T>>(&self, values: I) -> Result<(), PushError<T>> {
+        let guard = epoch::pin();
+        for value in values {
+            self.push_pinned(value, &guard)?;
+            self.signal.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Moves up to `max` elements from the front into `dst`, in FIFO order,
+    /// under one protection for the whole batch, and returns how many it
+    /// moved. Returns at once: 0 means the queue was empty.
+    ///
+    /// ```
+    /// use lazuli::Queue;
+    ///
+    /// let queue = Queue::new();
+    /// queue.push_iter(["a", "b", "c"]).unwrap();
+    /// let mut batch = Vec::with_capacity(32);
+    /// assert_eq!(queue.pop_into(&mut batch, 32), 3);
+    /// assert_eq!(batch, ["a", "b", "c"]);
+    /// assert_eq!(queue.pop_into(&mut batch, 32), 0);
+    /// ```
+    pub fn pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
+        if max == 0 || self.never_used() {
+            return 0;
+        }
+        let guard = epoch::pin();
+        let mut taken = 0;
+        dst.extend(core::iter::from_fn(|| {
+            if taken == max {
+                return None;
+            }
+            let value = self.pop_pinned(&guard)?;
+            taken += 1;
+            Some(value)
+        }));
+        taken
+    }
+
     /// `push` for a thread that is already pinned.
     fn push_pinned(&self, mut value: T, _guard: &epoch::Guard) -> Result<(), PushError<T>> {
         // A chunk we allocated but lost the race to link; reused on retry.
