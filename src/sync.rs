@@ -93,6 +93,37 @@ pub(crate) fn contention_pause(n: u32) {
     let _ = n;
 }
 
+/// Loads `atomic` for a decision that a read-modify-write later validates
+/// (or that concludes "empty"): a plain load normally, `fetch_add(0)` under
+/// loom.
+///
+/// loom 0.7's DPOR adds a backtracking point when a load follows another
+/// thread's store, but not when a store follows another thread's load, so a
+/// model whose first schedule runs a consumer's loads before a producer's
+/// claim never tries the claim first (such models report one execution). An
+/// RMW is a store to loom, so the producer's later claim is seen to
+/// conflict with it and both orders are explored. The RMW reads the newest
+/// value, so loom no longer explores a stale read at these sites: at the
+/// index loads a stale value only makes the validating CAS fail, and at the
+/// emptiness check the real load is SeqCst and ordered by the readiness
+/// handshake's fences, which the queue's models check separately.
+#[inline(always)]
+pub(crate) fn load_decisive(atomic: &atomic::AtomicUsize, order: atomic::Ordering) -> usize {
+    #[cfg(not(loom))]
+    {
+        atomic.load(order)
+    }
+    #[cfg(loom)]
+    {
+        let order = match order {
+            atomic::Ordering::Relaxed => atomic::Ordering::Relaxed,
+            atomic::Ordering::Acquire => atomic::Ordering::Acquire,
+            _ => atomic::Ordering::SeqCst,
+        };
+        atomic.fetch_add(0, order)
+    }
+}
+
 /// Path counters for loom models (`cfg(loom)` only).
 ///
 /// loom reports how many executions it explored, not which paths of the

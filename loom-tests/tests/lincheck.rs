@@ -94,17 +94,17 @@ where
 
 #[test]
 fn queue_histories_of_every_interleaving_are_linearizable() {
-    use lazuli::queue::paths::{CHUNK_RETIRED, LINK_RACE_LOST};
+    use lazuli::queue::paths::CHUNK_RECYCLED;
     explore(
         "lincheck: queue push/pop x2 threads",
         3,
-        &[&CHUNK_RETIRED, &LINK_RACE_LOST],
+        &[&CHUNK_RECYCLED],
         || {
             let queue: Arc<Queue<u64>> = Arc::new(Queue::new());
             let clock = Arc::new(LoomClock::default());
             let mut main_log = Log::<QueueSpec>::new(0);
-            // Fill the first (2-slot) chunk, so both concurrent pushes race to
-            // link the next one.
+            // Fill the first (2-slot) chunk: the concurrent pushes fill lap 1
+            // and link the next chunk while the pops finish and recycle lap 0's.
             for v in [0, 1] {
                 main_log.record(&clock, QueueCall::Push(v), || {
                     QueueRet::Pushed(queue.push(v).is_ok())

@@ -1,7 +1,9 @@
 //! loom models of the queue's chunk protocol (`src/queue/`).
 //!
-//! Under `cfg(loom)` a chunk holds 2 slots, so every model below crosses at
-//! least one chunk boundary: linking, `tail`/`head` hand-over and retirement
+//! Under `cfg(loom)` a chunk holds 2 slots and the lap-end patience is 0, so
+//! every model below crosses at least one lap end: linking, the hand-over
+//! of `tail` and `head` (by the claimer or by a helper), the completion
+//! check, the waiting list, the spare slot and retirement through the epoch
 //! are explored, not just the in-chunk fast path.
 //!
 //! ```text
@@ -19,7 +21,7 @@ use std::collections::HashSet;
 
 use lazuli::queue::paths::*;
 use lazuli::Queue;
-use lazuli_loom_tests::{explore, Counted};
+use lazuli_loom_tests::{explore, Counted, Path};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -41,15 +43,32 @@ fn drain(queue: &Queue<u32>) -> Vec<u32> {
     std::iter::from_fn(|| queue.pop()).collect()
 }
 
+/// An iterator that promises (through `size_hint`) more than it yields, so
+/// that `push_iter` claims slots it then has to give up.
+struct Overpromising(std::vec::IntoIter<u32>, usize);
+
+impl Iterator for Overpromising {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, None)
+    }
+}
+
 #[test]
-fn push_push_across_a_chunk_boundary() {
+fn push_push_across_a_lap_end() {
+    // The second push of the first lap claims its last slot and must hand
+    // the tail over; the other producer finds the lap's end pending and
+    // helps (LAP_PATIENCE is 0 under loom), racing it to link.
     explore(
-        "queue: push || push across a boundary",
+        "queue: push || push across a lap end",
         3,
-        &[&LINK_RACE_LOST, &TAIL_HELPED],
+        &[&TAIL_HELPED, &LINK_RACE_LOST],
         || {
             let queue = Arc::new(Queue::new());
-            queue.push(0).unwrap(); // slot 0 of the first chunk
+            queue.push(0).unwrap(); // slot 0 of lap 0
             let other = {
                 let queue = queue.clone();
                 thread::spawn(move || {
@@ -74,19 +93,24 @@ fn push_push_across_a_chunk_boundary() {
 }
 
 #[test]
-fn push_pop_across_a_chunk_boundary() {
+fn push_pop_across_a_lap_end() {
     explore(
-        "queue: push || pop across a boundary",
+        "queue: push || pop across a lap end",
         3,
-        &[&SLOT_SKIPPED, &PRODUCER_RETRIED, &CHUNK_RETIRED],
+        &[
+            &SLOT_SKIPPED,
+            &PRODUCER_RETRIED,
+            &TAIL_FINISHED_BY_CONSUMER,
+            &CHUNK_RECYCLED,
+        ],
         || {
             let queue = Arc::new(Queue::new());
             queue.push(0).unwrap();
             let producer = {
                 let queue = queue.clone();
                 thread::spawn(move || {
-                    queue.push(1).unwrap();
-                    queue.push(2).unwrap(); // links the second chunk
+                    queue.push(1).unwrap(); // the lap's last slot: hands over
+                    queue.push(2).unwrap();
                 })
             };
             let mut got: Vec<u32> = (0..2).filter_map(|_| queue.pop()).collect();
@@ -103,15 +127,18 @@ fn push_pop_across_a_chunk_boundary() {
 }
 
 #[test]
-fn pop_pop_across_a_chunk_boundary() {
+fn pop_pop_across_a_lap_end() {
+    // Either consumer may claim the lap's last slot; the other finds the
+    // head's hand-over pending and helps, or takes a slot of the lap whose
+    // chunk then waits until that take finishes.
     explore(
-        "queue: pop || pop across a boundary",
+        "queue: pop || pop across a lap end",
         3,
-        &[&CHUNK_RETIRED],
+        &[&HEAD_HELPED, &CHUNK_WAITED, &CHUNK_RECYCLED],
         || {
             let queue = Arc::new(Queue::new());
             for i in 0..3 {
-                queue.push(i).unwrap(); // chunk 1: 0, 1; chunk 2: 2
+                queue.push(i).unwrap(); // lap 0: 0, 1; lap 1: 2
             }
             let other = {
                 let queue = queue.clone();
@@ -149,11 +176,18 @@ fn pop_pop_across_a_chunk_boundary() {
 fn a_consumer_overtaking_a_slow_producer_loses_nothing() {
     // The producer may be preempted between claiming a slot and writing it;
     // the consumer then skips the slot (it must not wait), and the producer
-    // retries in a later slot, possibly in a new chunk.
+    // retries in a later slot, possibly in the next lap. A chunk whose last
+    // slot is taken while a skipped slot is still unfinished waits on the
+    // list until a later lap's end finds it complete.
     explore(
         "queue: consumer overtakes a slow producer",
         3,
-        &[&SLOT_SKIPPED, &PRODUCER_RETRIED, &CHUNK_RETIRED],
+        &[
+            &SLOT_SKIPPED,
+            &PRODUCER_RETRIED,
+            &CHUNK_WAITED,
+            &WAITING_CHUNK_COMPLETED,
+        ],
         || {
             let queue = installed();
             let producer = {
@@ -167,6 +201,11 @@ fn a_consumer_overtaking_a_slow_producer_loses_nothing() {
             producer.join().unwrap();
             got.extend(drain(&queue));
             assert_eq!(got, [1, 2], "exactly once, in order");
+            // Two more laps, so that a waiting chunk is re-checked.
+            for i in 3..7 {
+                queue.push(i).unwrap();
+                assert_eq!(queue.pop(), Some(i));
+            }
             assert_eq!(queue.len(), 0);
         },
     );
@@ -201,83 +240,176 @@ fn close_races_push() {
 }
 
 #[test]
-fn close_races_a_push_that_links_a_chunk() {
+fn close_races_a_push_at_a_lap_end() {
+    // The push claims the lap's last slot; `close` sets its bit while the
+    // hand-over is pending, so the hand-over's CAS must keep the bit.
     explore(
-        "queue: close || linking push",
+        "queue: close || push at a lap end",
         THREE_THREAD_BOUND,
-        &[&PUSH_SAW_SEAL, &PUSH_SAW_CLOSED],
+        &[&PUSH_SAW_CLOSED],
         || {
             let queue = Arc::new(Queue::new());
-            queue.push(0).unwrap();
-            queue.push(1).unwrap(); // the chunk is full
+            queue.push(0).unwrap(); // the next push ends the lap
             let producer = {
                 let queue = queue.clone();
-                thread::spawn(move || queue.push(2).is_ok())
+                thread::spawn(move || [queue.push(1).is_ok(), queue.push(2).is_ok()])
             };
             let closer = {
                 let queue = queue.clone();
                 thread::spawn(move || queue.close())
             };
-            let closed_by_second = queue.close();
+            let closed_by_main = queue.close();
             let landed = producer.join().unwrap();
             let closed_by_thread = closer.join().unwrap();
             assert!(
-                closed_by_second ^ closed_by_thread,
+                closed_by_main ^ closed_by_thread,
                 "exactly one close call closes"
             );
-            let expected: Vec<u32> = if landed { vec![0, 1, 2] } else { vec![0, 1] };
+            assert!(landed[0] || !landed[1], "{landed:?}");
+            let expected: Vec<u32> = [0]
+                .into_iter()
+                .chain([1, 2].into_iter().zip(landed).filter(|p| p.1).map(|p| p.0))
+                .collect();
             assert_eq!(drain(&queue), expected);
-            assert!(queue.push(3).is_err());
+            assert!(
+                queue.push(3).is_err(),
+                "the CLOSED bit survived the hand-over"
+            );
         },
     );
 }
 
-/// With the modelled epoch the flushes let the grace period pass inside the
-/// model, so the retired chunk is reused; with the real one they cannot.
-const REUSE_PATHS: &[&lazuli_loom_tests::Path] = if cfg!(crossbeam_loom) {
-    &[&CHUNK_RETIRED, &CHUNK_REUSED]
-} else {
-    &[&CHUNK_RETIRED]
-};
+#[test]
+fn finished_chunks_are_reused_and_elements_dropped_exactly_once() {
+    // Lap ends in both threads: chunks go through the spare slot and are
+    // rewound for later laps while the other thread works, and every element
+    // is dropped exactly once (the queue's `Drop` included).
+    explore(
+        "queue: recycling and reuse",
+        2,
+        &[&CHUNK_RECYCLED, &CHUNK_REUSED],
+        || {
+            let drops = Counted::tally();
+            let queue = Arc::new(Queue::new());
+            for i in 0..3 {
+                queue.push(drops.make(i)).unwrap();
+            }
+            for i in 0..2 {
+                assert_eq!(queue.pop().map(|c| c.value), Some(i));
+            }
+            // Lap 0's chunk is finished and in the spare slot.
+            let producer = {
+                let (queue, drops) = (queue.clone(), drops.clone());
+                thread::spawn(move || {
+                    queue.push(drops.make(3)).unwrap(); // ends lap 1: reuses the spare
+                    queue.push(drops.make(4)).unwrap();
+                })
+            };
+            let popped: Vec<u32> = (0..2)
+                .filter_map(|_| queue.pop())
+                .map(|c| c.value)
+                .collect();
+            producer.join().unwrap();
+            assert!(
+                popped.windows(2).all(|w| w[0] < w[1]),
+                "out of order: {popped:?}"
+            );
+            let mut all = popped;
+            if let Some(c) = queue.pop() {
+                all.push(c.value);
+            }
+            assert!(all.len() >= 2, "{all:?}");
+            drop(queue); // drops what is left
+            assert_eq!(drops.count(), 5, "every element dropped exactly once");
+        },
+    );
+}
+
+/// The producer that claims lap 0's last slot may stall before handing the
+/// tail over; another producer helps, and the consumer may finish lap 0
+/// while that helper still holds the chunk: then the chunk must not become
+/// a spare. With the collector modelled it is retired through the epoch;
+/// otherwise it is held back on the waiting list (and freed with the
+/// queue). `counted`: the hazard slots are taken, so the helper is counted
+/// in `helpers` instead of announcing its chunk.
+fn helper_model(name: &str, counted: bool, helper_path: &'static Path) {
+    let held: &'static Path = if cfg!(crossbeam_loom) {
+        &CHUNK_RETIRED
+    } else {
+        &CHUNK_HELD_BACK
+    };
+    explore(
+        name,
+        THREE_THREAD_BOUND,
+        &[&TAIL_HELPED, helper_path, held, &CHUNK_RECYCLED],
+        move || {
+            let queue = Arc::new(Queue::new());
+            if counted {
+                queue.model_take_hazard_slots();
+            }
+            queue.push(0).unwrap();
+            let last = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(1).unwrap()) // lap 0's last slot
+            };
+            let helper = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(2).unwrap())
+            };
+            let mut got: Vec<u32> = (0..2).filter_map(|_| queue.pop()).collect();
+            last.join().unwrap();
+            helper.join().unwrap();
+            got.extend(drain(&queue));
+            got.sort_unstable();
+            assert_eq!(got, [0, 1, 2], "exactly once");
+        },
+    );
+}
 
 #[test]
-fn retired_chunks_are_reclaimed_and_reused_exactly_once() {
-    // With `--cfg crossbeam_loom` the epoch is modelled: the flushes below
-    // run the deferred grace-period function inside the model, the spare
-    // chunk becomes reusable, and the concurrent phase reuses it while the
-    // other thread may be retiring the chunk in front of it.
-    explore("queue: retirement and reuse", 2, REUSE_PATHS, || {
-        let drops = Counted::tally();
-        let queue = Arc::new(Queue::new());
-        for i in 0..3 {
-            queue.push(drops.make(i)).unwrap();
-        }
-        for i in 0..3 {
-            assert_eq!(queue.pop().map(|c| c.value), Some(i));
-        }
-        // The first chunk is now retired; let its grace period pass.
-        for _ in 0..4 {
-            lazuli_loom_tests::flush_epoch();
-        }
-        let producer = {
-            let (queue, drops) = (queue.clone(), drops.clone());
-            thread::spawn(move || {
-                queue.push(drops.make(3)).unwrap();
-                queue.push(drops.make(4)).unwrap(); // links the recycled chunk
-            })
-        };
-        let popped: Vec<u32> = (0..2)
-            .filter_map(|_| queue.pop())
-            .map(|c| c.value)
-            .collect();
-        producer.join().unwrap();
-        let mut rest: Vec<u32> = Vec::new();
-        while let Some(c) = queue.pop() {
-            rest.push(c.value);
-        }
-        let all: Vec<u32> = popped.iter().chain(&rest).copied().collect();
-        assert_eq!(all, [3, 4], "exactly once and in order");
-        drop(queue);
-        assert_eq!(drops.count(), 5, "every element dropped exactly once");
-    });
+fn a_helper_keeps_the_chunk_it_announced_from_reuse() {
+    helper_model(
+        "queue: hazard-slot helper || lap end || recycling",
+        false,
+        &HAZARD_RETRIED,
+    );
+}
+
+#[test]
+fn a_counted_helper_keeps_every_chunk_from_reuse() {
+    helper_model(
+        "queue: counted helper || lap end || recycling",
+        true,
+        &HELPER_COUNTED,
+    );
+}
+
+#[test]
+fn batches_claim_runs_and_give_up_what_they_cannot_fill() {
+    // `push_iter` claims a run from the size hint; an iterator that yields
+    // less leaves claimed slots it gives up, which a concurrent `pop_into`
+    // skips. One producer's elements keep their order.
+    explore(
+        "queue: push_iter || pop_into",
+        3,
+        &[&SLOT_GIVEN_UP, &SLOT_SKIPPED],
+        || {
+            let queue = installed();
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    queue
+                        .push_iter(Overpromising(vec![1].into_iter(), 2))
+                        .unwrap();
+                    queue.push_iter([2, 3]).unwrap();
+                })
+            };
+            let mut got = Vec::new();
+            queue.pop_into(&mut got, 2);
+            producer.join().unwrap();
+            while queue.pop_into(&mut got, 2) > 0 {}
+            assert_eq!(got, [1, 2, 3], "exactly once, in order");
+            assert_eq!(queue.len(), 0);
+        },
+    );
 }

@@ -1,150 +1,156 @@
-//! One chunk of the queue: `CHUNK` slots, two claim counters and a link.
+//! One chunk of the queue: `CHUNK` slots, the lap it holds, and a link.
 //!
 //! See the [module documentation of `queue`](super) for the whole algorithm;
-//! this file holds the per-chunk protocol.
+//! this file holds the per-slot protocol and the completion check that tells
+//! when a chunk may be reused.
 //!
 //! # Layout
 //!
 //! ```text
-//!   #[repr(C)], aligned to a cache line (128 B with CachePadded):
+//!   #[repr(C)], allocated zeroed on the heap, 64-byte aligned:
 //!   +---------------------------------------------------------------+
-//!   | next | position | reuse           (read by both sides, rarely written)
+//!   | next | lap                  written once per lap, read at lap ends
 //!   +---------------------------------------------------------------+
-//!   | enqueue_index (+ CLOSED bit)       producers' fetch_add  (own line)
-//!   +---------------------------------------------------------------+
-//!   | dequeue_index                      consumers' fetch_add  (own line)
-//!   +---------------------------------------------------------------+
-//!   | states: [AtomicU8; CHUNK]          one byte per slot
-//!   | values: [MaybeUninit<T>; CHUNK]    the elements, stored inline
+//!   | states: [AtomicU8; CHUNK]    one byte per slot, 64 per cache line
+//!   | values: [MaybeUninit<T>; CHUNK]   the elements, stored inline
 //!   +---------------------------------------------------------------+
 //! ```
 //!
-//! States and values are kept in two arrays rather than as `(state, value)`
-//! pairs so that a `u64` element costs 9 bytes, not 16.
+//! The claim counters are not here: they live in the queue itself
+//! (`head`/`tail`), which is always allocated, so a thread claims a slot
+//! before it ever dereferences the chunk (see "Why the fast path needs no
+//! pin" in the queue module). States and values are two arrays so that a
+//! `u64` element costs 9 bytes, not 16.
 //!
 //! # Slot states
 //!
-//! A slot is claimed at most once by a producer (through `enqueue_index`) and
-//! at most once by a consumer (through `dequeue_index`). Each side sets its own
-//! bit with one read-modify-write (`fetch_add` of a bit known to be clear,
-//! which is `fetch_or` in one instruction), and whoever comes second learns
-//! what happened:
+//! A slot is claimed exactly once by a producer (through the queue's tail
+//! index) and exactly once by a consumer (through the head index), in either
+//! order of arrival. Each side records its arrival with one
+//! read-modify-write, and whoever arrives *second* finishes the slot:
 //!
-//! | state              | meaning                                              | who acts next |
-//! |--------------------|------------------------------------------------------|---------------|
-//! | `0`                | nothing published, nobody has given up on it         | either side   |
-//! | `WRITTEN`          | the value is initialised and belongs to the queue    | its consumer  |
-//! | `TAKEN`            | a consumer arrived first and skipped the slot        | its producer, if any, takes its value back and retries in a later slot |
-//! | `WRITTEN \| TAKEN` | finished: the value was moved out by exactly one side | nobody        |
+//! | bits set                    | meaning                                                       | who acts next |
+//! |-----------------------------|---------------------------------------------------------------|---------------|
+//! | none                        | neither side has been here                                    | either side   |
+//! | `WRITTEN`                   | the value is initialised and belongs to the queue             | its consumer: reads it, stores `WRITTEN \| TAKEN \| DONE` |
+//! | `VOID`                      | the producer gave the slot up without a value (`push_iter` whose iterator ended early) | its consumer: stores `VOID \| TAKEN \| DONE` |
+//! | `TAKEN`                     | the consumer came first and skipped the slot                  | its producer: takes its value back (or gives up), adds `DONE`, retries elsewhere |
+//! | `WRITTEN \| TAKEN`          | the second side is reading the value out                      | that side: adds `DONE` |
+//! | `VOID \| TAKEN`             | the second side saw the other's mark                          | that side: adds `DONE` |
+//! | `… \| DONE`                 | finished: no thread touches the slot again in this lap        | nobody        |
 //!
-//! So a consumer never waits for a producer that claimed a slot and was then
-//! preempted (crossbeam's `SegQueue` does, see crossbeam#675): it marks the
-//! slot `TAKEN` and moves on, and that producer retries. The value is live
-//! exactly when the state is `WRITTEN` alone.
+//! The first side to arrive must use a read-modify-write (`fetch_add` of
+//! its bit), so that the second learns of it. The second side writes `DONE`
+//! with a plain Release store: nobody else writes the byte any more. On the
+//! common path the producer arrives first, so a pop costs no
+//! read-modify-write on the slot at all: a load that sees `WRITTEN`, the
+//! value's read, and one store.
 //!
-//! # Life of a chunk
+//! So a consumer never waits without bound for a producer that claimed a
+//! slot and was then preempted (crossbeam's `SegQueue` does, crossbeam#675):
+//! after `PATIENCE` checks it marks the slot `TAKEN` and moves on, and that
+//! producer retries with a fresh claim.
 //!
-//! 1. **Allocated** zeroed, directly on the heap (a 128 KiB `T` never passes
-//!    through the stack), or **recycled** from the queue's spare slot, and
-//!    prepared with the appending producer's value in slot 0.
-//! 2. **Linked** by a CAS on the last chunk's `next`; `tail` follows.
-//! 3. **Filled** by producers, **drained** by consumers.
-//! 4. **Unlinked** by the consumer whose CAS moves `head` past it (after
-//!    moving `tail` off it, so no new operation can reach it).
-//! 5. **Retired**: it becomes the queue's spare, in state `PENDING`, and a
-//!    function deferred through the epoch marks it `READY` once every thread
-//!    that could still hold a pointer to it has unpinned.
-//! 6. **Reused** (step 1) if a producer needs a chunk while it is `READY`;
-//!    otherwise **freed**, by whichever of the deferred function and its
-//!    displacer (a newer retiree, or the queue's `Drop`) comes second.
+//! # Completion
 //!
-//! | `reuse` state | meaning | set by |
-//! |---|---|---|
-//! | `PENDING`  | retired; some thread may still read it | the retiring consumer |
-//! | `READY`    | grace period over; owned by the spare slot | the deferred function |
-//! | `ORPHANED` | no longer wanted by the queue; the deferred function frees it | a displacer that saw `PENDING` |
+//! A chunk may be reused (or freed) once every one of its slots is `DONE`.
+//! [`Chunk::is_complete`] checks that with one Acquire load per slot, which
+//! synchronises with each finisher's Release store, so the checker sees
+//! every use of the chunk as finished. The queue runs the check when a
+//! lap's last slot has been taken and keeps chunks that are not complete
+//! yet on a short list, re-checked at the next lap ends (`reclaim.rs`).
+
+// Under loom the patience constants are 0 (models skip and help at once),
+// which makes the bounded waits empty loops by design.
+#![cfg_attr(
+    loom,
+    allow(clippy::absurd_extreme_comparisons, clippy::reversed_empty_ranges)
+)]
 
 use core::mem::MaybeUninit;
-use core::ptr::{self, NonNull};
-
-use crossbeam_utils::CachePadded;
+use core::ptr;
 
 use crate::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
-use crate::sync::UnsafeCell;
+use crate::sync::{spin_loop, UnsafeCell};
 
 /// Slot state bit: the producer has published its value.
-pub(super) const WRITTEN: u8 = 0b01;
-/// Slot state bit: a consumer has claimed the slot.
-pub(super) const TAKEN: u8 = 0b10;
+pub(super) const WRITTEN: u8 = 1 << 0;
+/// Slot state bit: the consumer has arrived (to read, or to skip).
+pub(super) const TAKEN: u8 = 1 << 1;
+/// Slot state bit: the slot is finished for this lap.
+pub(super) const DONE: u8 = 1 << 2;
+/// Slot state bit: the producer gave the slot up without a value.
+pub(super) const VOID: u8 = 1 << 3;
 
-/// High bit of `enqueue_index`: the queue is closed; no claim succeeds.
-pub(super) const CLOSED: usize = 1 << (usize::BITS - 1);
-/// The claim counter without the `CLOSED` bit.
-pub(super) const INDEX: usize = !CLOSED;
+/// How many times a consumer looks at a claimed slot for its value before
+/// it skips the slot (and makes its producer retry).
+///
+/// A producer publishes a few instructions after its claim, so a consumer
+/// that finds the slot empty is almost always racing a producer that is
+/// about to write; 64 checks with a spin hint between them (about 2 µs on
+/// the development machine) cover that, and only a producer that was
+/// preempted between its claim and its write is skipped. The bound is what
+/// keeps the queue lock-free. Under loom it is 0: the model skips at once,
+/// which is the path that needs checking.
+#[cfg(not(loom))]
+pub(super) const PATIENCE: u32 = 64;
+/// How many checks before a slot is skipped (0 under loom).
+#[cfg(loom)]
+pub(super) const PATIENCE: u32 = 0;
 
-/// `reuse` state: retired, still in its grace period.
-pub(super) const PENDING: u8 = 0;
-/// `reuse` state: grace period over, free to reuse.
-pub(super) const READY: u8 = 1;
-/// `reuse` state: unwanted; the deferred function will free it.
-pub(super) const ORPHANED: u8 = 2;
-
-/// A fixed-size segment of the queue.
-#[repr(C)]
+/// A fixed-size segment of the queue, reused lap after lap.
+#[repr(C, align(64))]
 pub(super) struct Chunk<T, const CHUNK: usize> {
-    /// The following chunk; null while this is the last one; [`Chunk::sealed`]
-    /// once the queue is closed, so that no chunk can be appended.
+    /// The chunk that holds the following lap; null until one is linked.
     pub(super) next: AtomicPtr<Chunk<T, CHUNK>>,
-    /// Queue-wide number of slot 0: the previous chunk's plus `CHUNK`. Written
-    /// only while the chunk is exclusively owned (before it is linked).
-    pub(super) position: UnsafeCell<usize>,
-    /// Recycling handshake, see the table in the module docs.
-    pub(super) reuse: AtomicU8,
-    /// Producers' claims (`fetch_add`), plus the `CLOSED` bit.
-    pub(super) enqueue_index: CachePadded<AtomicUsize>,
-    /// Consumers' claims (`fetch_add`).
-    pub(super) dequeue_index: CachePadded<AtomicUsize>,
+    /// The lap this chunk holds: positions `lap * CHUNK ..` of the queue.
+    /// Read by helpers to check that the chunk they reached is the one the
+    /// index they read refers to.
+    pub(super) lap: AtomicUsize,
+    /// The next chunk on the queue's list of chunks waiting to be complete
+    /// (`reclaim.rs`); only meaningful while the chunk is on that list.
+    pub(super) waiting_next: AtomicPtr<Chunk<T, CHUNK>>,
     states: [AtomicU8; CHUNK],
     values: [UnsafeCell<MaybeUninit<T>>; CHUNK],
 }
 
-impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
-    /// The marker stored in `next` by `close`. Never dereferenced; no chunk can
-    /// live at this address (it is the type's alignment, inside page zero).
-    #[inline]
-    pub(super) fn sealed() -> *mut Self {
-        NonNull::dangling().as_ptr()
-    }
+/// What a producer's publication came to.
+pub(super) enum Published<T> {
+    /// The value is in the queue.
+    Done,
+    /// A consumer skipped the slot first: here is the value back.
+    Skipped(T),
+}
 
-    /// Allocates an empty chunk on the heap: all counters zero, all slots `0`.
-    pub(super) fn alloc() -> *mut Self {
+impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
+    /// Allocates an empty chunk on the heap for lap `lap`: all slots clear.
+    pub(super) fn alloc(lap: usize) -> *mut Self {
         #[cfg(not(loom))]
-        {
+        let chunk = {
             use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
             let layout = Layout::new::<Self>();
             // SAFETY: `Self` has a non-zero size (it holds atomics). All-zero
-            // bytes are a valid `Self`: zero atomics, a null `next`, a zero
-            // `position`, and `MaybeUninit` values, which need no init.
+            // bytes are a valid `Self`: zero atomics, a null `next`, and
+            // `MaybeUninit` values, which need no initialisation.
             let chunk = unsafe { alloc_zeroed(layout) }.cast::<Self>();
             if chunk.is_null() {
                 handle_alloc_error(layout);
             }
             chunk
-        }
+        };
+        // loom's atomics are not plain memory; build them normally. Models
+        // use small elements and two-slot chunks, so the stack is fine.
         #[cfg(loom)]
-        {
-            // loom's atomics are not plain memory; build them normally. Models
-            // use small elements and two-slot chunks, so the stack is fine.
-            Box::into_raw(Box::new(Chunk {
-                next: AtomicPtr::new(ptr::null_mut()),
-                position: UnsafeCell::new(0),
-                reuse: AtomicU8::new(PENDING),
-                enqueue_index: CachePadded::new(AtomicUsize::new(0)),
-                dequeue_index: CachePadded::new(AtomicUsize::new(0)),
-                states: core::array::from_fn(|_| AtomicU8::new(0)),
-                values: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
-            }))
-        }
+        let chunk = Box::into_raw(Box::new(Chunk {
+            next: AtomicPtr::new(ptr::null_mut()),
+            lap: AtomicUsize::new(0),
+            waiting_next: AtomicPtr::new(ptr::null_mut()),
+            states: core::array::from_fn(|_| AtomicU8::new(0)),
+            values: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
+        }));
+        // SAFETY: fresh, so exclusively ours.
+        unsafe { &*chunk }.lap.store(lap, Ordering::Relaxed);
+        chunk
     }
 
     /// Frees a chunk without dropping any element.
@@ -166,226 +172,228 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
         }
     }
 
-    /// The queue-wide position of slot 0.
-    #[inline]
-    pub(super) fn position(&self) -> usize {
-        // SAFETY: `position` is written only while the chunk is exclusively
-        // owned, before the Release CAS that links it; every reader reached the
-        // chunk through an Acquire load of a pointer published after that.
-        self.position.with(|p| unsafe { *p })
-    }
-
-    /// Turns an exclusively owned empty chunk into the image of the chunk
-    /// that follows one at `position - CHUNK`, holding `value` in slot 0.
+    /// Turns an exclusively owned, finished chunk into an empty one for lap
+    /// `lap`.
     ///
     /// # Safety
-    /// The caller owns `chunk` exclusively (fresh from `alloc`, taken `READY`
-    /// from the spare slot and [`reset`](Self::reset), or un-prepared after a
-    /// failed link), and all its slots are `0`.
-    pub(super) unsafe fn prepare(chunk: *mut Self, position: usize, value: T) {
+    /// The caller owns `chunk` exclusively: every slot is `DONE` (or the
+    /// chunk was never published) and no other thread can reach it.
+    pub(super) unsafe fn rewind(chunk: *mut Self, lap: usize) {
         // SAFETY: exclusive ownership (caller's contract).
         let this = unsafe { &*chunk };
-        // memory ordering: Relaxed everywhere, because the chunk is published
-        // by the Release CAS on the previous chunk's `next`, which orders all
-        // of these writes before any access by another thread.
-        this.next.store(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: exclusive ownership; nobody reads `position` concurrently.
-        this.position.with_mut(|p| unsafe { *p = position });
-        this.dequeue_index.store(0, Ordering::Relaxed);
-        this.enqueue_index.store(1, Ordering::Relaxed);
-        // SAFETY: slot 0 is unclaimed, and we own the chunk.
-        this.values[0].with_mut(|slot| unsafe { (*slot).write(value) });
-        this.states[0].store(WRITTEN, Ordering::Relaxed);
-    }
-
-    /// Undoes [`prepare`](Self::prepare) after the link CAS failed, handing
-    /// the value back. The chunk stays exclusively owned and empty.
-    ///
-    /// # Safety
-    /// `chunk` was prepared by the caller and was never published.
-    pub(super) unsafe fn unprepare(chunk: *mut Self) -> T {
-        // SAFETY: never published, so still exclusively ours (caller's contract).
-        let this = unsafe { &*chunk };
-        // memory ordering: Relaxed; nobody else has seen this chunk.
-        this.states[0].store(0, Ordering::Relaxed);
-        this.enqueue_index.store(0, Ordering::Relaxed);
-        // SAFETY: `prepare` initialised slot 0 and nobody else could take it.
-        this.values[0].with(|slot| unsafe { (*slot).assume_init_read() })
-    }
-
-    /// Clears every slot state of a recycled chunk.
-    ///
-    /// # Safety
-    /// The caller owns `chunk` exclusively (its `reuse` state was `READY`).
-    pub(super) unsafe fn reset(chunk: *mut Self) {
-        // SAFETY: exclusive ownership (caller's contract).
-        let this = unsafe { &*chunk };
+        // memory ordering: Relaxed everywhere: the chunk is published again
+        // only by the Release CAS that links it after the previous lap's
+        // chunk, which orders these writes before any other thread's access.
         for state in &this.states {
-            // memory ordering: Relaxed; published later by `prepare`'s link CAS.
             state.store(0, Ordering::Relaxed);
         }
+        this.next.store(ptr::null_mut(), Ordering::Relaxed);
+        this.lap.store(lap, Ordering::Relaxed);
+    }
+
+    /// The state byte of slot `index`.
+    #[inline]
+    fn state(&self, index: usize) -> &AtomicU8 {
+        &self.states[index]
+    }
+
+    /// Reads the value out of slot `index`.
+    ///
+    /// # Safety
+    /// The slot holds an initialised value that the caller alone may move out.
+    #[inline]
+    unsafe fn read(&self, index: usize) -> T {
+        // SAFETY: caller's contract.
+        self.values[index].with(|slot| unsafe { (*slot).assume_init_read() })
     }
 
     /// Producer side: publishes `value` in the slot this producer claimed.
-    /// Returns the value back if a consumer gave up on the slot first.
     ///
     /// # Safety
-    /// `index < CHUNK` was returned to this thread by `enqueue_index.fetch_add`
-    /// on this chunk, and the chunk is protected by the caller's epoch guard.
+    /// The caller's claim on the queue's tail index gave it slot `index` of
+    /// this chunk in the chunk's current lap, and it has not finished it.
     #[inline]
-    pub(super) unsafe fn publish(&self, index: usize, value: T) -> Result<(), T> {
+    pub(super) unsafe fn publish(&self, index: usize, value: T) -> Published<T> {
         // SAFETY: the claim makes this producer the slot's only writer, and a
         // consumer reads the value only after seeing WRITTEN below.
         self.values[index].with_mut(|slot| unsafe { (*slot).write(value) });
-        // memory ordering: Release publishes the value to the consumer whose
-        // `fetch_add(TAKEN)` (Acquire) reads WRITTEN. SeqCst rather than
-        // Release because the readiness signal's handshake (signal.rs) needs
-        // this RMW in the single total order; on x86-64 and AArch64 a SeqCst
-        // RMW is the same instruction as an AcqRel one.
-        //
-        // `fetch_add` rather than `fetch_or`: WRITTEN is clear (a slot is
-        // published once), so adding it sets it. On x86-64 a byte
-        // `fetch_add` whose result is used is one `lock xadd`, while
-        // `fetch_or` becomes a `lock cmpxchg` loop that first loads the
-        // contended line shared: measured 5% more pairs/s at 2 threads.
-        let before = self.states[index].fetch_add(WRITTEN, Ordering::SeqCst);
-        debug_assert_eq!(before & WRITTEN, 0, "a slot was published twice");
+        // memory ordering: Release publishes the value to the consumer that
+        // reads WRITTEN with Acquire. SeqCst because the readiness signal's
+        // handshake (signal.rs) needs the push's RMWs in the single total
+        // order; on x86-64 and AArch64 it is the same instruction as AcqRel.
+        // Acquire (part of SeqCst) matters on the skipped branch: it reads
+        // the consumer's TAKEN.
+        // `fetch_add` of a clear bit rather than `fetch_or`: one `lock xadd`
+        // on x86-64 instead of a `lock cmpxchg` loop.
+        let before = self.state(index).fetch_add(WRITTEN, Ordering::SeqCst);
+        debug_assert_eq!(before & (WRITTEN | VOID), 0, "a slot was published twice");
         if before & TAKEN == 0 {
-            Ok(())
-        } else {
-            // A consumer skipped this slot before we published: the value is
-            // still ours, and no consumer will ever read this slot again.
-            // SAFETY: we wrote it just above and nobody else reads it.
-            Err(self.values[index].with(|slot| unsafe { (*slot).assume_init_read() }))
+            return Published::Done;
+        }
+        // A consumer skipped the slot: the value is still ours, and no
+        // consumer will read this slot in this lap.
+        // SAFETY: we wrote it just above; TAKEN was set before our WRITTEN,
+        // so its consumer will never read it.
+        let value = unsafe { self.read(index) };
+        self.finish(index, before | WRITTEN);
+        Published::Skipped(value)
+    }
+
+    /// Producer side: gives up a claimed slot without a value.
+    ///
+    /// # Safety
+    /// As for [`publish`](Self::publish).
+    pub(super) unsafe fn give_up(&self, index: usize) {
+        // memory ordering: AcqRel: Release lets the consumer that sees VOID
+        // finish the slot after everything we did; Acquire reads a TAKEN
+        // that came first.
+        let before = self.state(index).fetch_add(VOID, Ordering::AcqRel);
+        if before & TAKEN != 0 {
+            self.finish(index, before | VOID);
         }
     }
 
-    /// Consumer side: takes the value from the slot this consumer claimed, or
-    /// returns `None` (and makes the slot's producer retry) if it was not
-    /// published yet. No read-modify-write when the value is already there.
+    /// Consumer side: takes the value from the slot this consumer claimed,
+    /// or `None` if the slot was skipped (its producer had not published
+    /// after `PATIENCE` checks, or gave it up).
     ///
     /// # Safety
-    /// `index < CHUNK` was returned to this thread by `dequeue_index.fetch_add`
-    /// on this chunk, and the chunk is protected by the caller's epoch guard.
+    /// The caller's claim on the queue's head index gave it slot `index` of
+    /// this chunk in the chunk's current lap, and it has not finished it.
     #[inline]
     pub(super) unsafe fn take(&self, index: usize) -> Option<T> {
-        let state = &self.states[index];
-        // Fast path: the producer has finished. Our claim makes us the slot's
-        // only consumer and the producer never touches a WRITTEN slot again,
-        // so nobody else writes the state: a plain load and store suffice,
-        // saving a read-modify-write on the common path.
+        let state = self.state(index);
         // memory ordering: Acquire pairs with the producer's publishing
-        // `fetch_add(WRITTEN)`, making the value visible.
-        if state.load(Ordering::Acquire) == WRITTEN {
-            // SAFETY: WRITTEN was observed with Acquire, so the value is
-            // initialised, and our claim makes us its only reader.
-            let value = self.values[index].with(|slot| unsafe { (*slot).assume_init_read() });
-            // memory ordering: Relaxed; only `Drop` (exclusive) and chunk
-            // reuse (after a grace period) read it later.
-            state.store(WRITTEN | TAKEN, Ordering::Relaxed);
-            return Some(value);
+        // RMW (Release), making the value visible.
+        let mut seen = state.load(Ordering::Acquire);
+        let mut checks = 0;
+        while seen & (WRITTEN | VOID) == 0 && checks < PATIENCE {
+            spin_loop();
+            checks += 1;
+            // memory ordering: as above.
+            seen = state.load(Ordering::Acquire);
         }
-        // Slow path: the producer may be publishing right now; race it.
-        // memory ordering: Acquire pairs with the producer's publishing
-        // `fetch_add(WRITTEN)` if it wins. SeqCst for the readiness
-        // handshake, as in `publish`.
-        // `fetch_add` sets TAKEN, which is clear (one consumer per slot);
-        // see `publish` for why it is not `fetch_or`.
-        let before = state.fetch_add(TAKEN, Ordering::SeqCst);
-        debug_assert_eq!(before & TAKEN, 0, "a slot was claimed by two consumers");
-        if before & WRITTEN == 0 {
-            return None;
+        if seen & (WRITTEN | VOID) == 0 {
+            // Still empty: skip it, unless the producer publishes first.
+            // memory ordering: Acquire pairs with a publishing RMW that wins
+            // the race; SeqCst for the readiness handshake, as in `publish`.
+            seen = state.fetch_add(TAKEN, Ordering::SeqCst);
+            debug_assert_eq!(seen & TAKEN, 0, "a slot was claimed by two consumers");
+            if seen & (WRITTEN | VOID) == 0 {
+                // Skipped: the producer sees TAKEN and finishes the slot.
+                return None;
+            }
         }
-        // SAFETY: WRITTEN was observed with Acquire, so the value is
-        // initialised, and setting TAKEN made us its only reader.
-        Some(self.values[index].with(|slot| unsafe { (*slot).assume_init_read() }))
+        // The producer has been and gone: we arrive second and finish.
+        let value = if seen & WRITTEN != 0 {
+            // SAFETY: WRITTEN was read with Acquire (by the load or the
+            // RMW), so the value is initialised, and our claim makes us its
+            // only consumer.
+            Some(unsafe { self.read(index) })
+        } else {
+            None
+        };
+        self.finish(index, seen | TAKEN);
+        value
     }
 
-    /// `&mut` fast path of [`publish`](Self::publish): plain loads and
-    /// stores. Returns the value back if the slot was skipped earlier.
+    /// Marks a slot `DONE` for the second arrival, whose view of the state is
+    /// `seen`: no other thread writes the byte any more, so a store does.
+    #[inline]
+    fn finish(&self, index: usize, seen: u8) {
+        // memory ordering: Release orders everything this thread did with the
+        // slot (reading the value out) before the completion check's Acquire
+        // load of DONE, and so before the chunk's reuse.
+        self.state(index).store(seen | DONE, Ordering::Release);
+    }
+
+    /// True if every slot is `DONE`: the caller may then take the chunk out
+    /// of service (no claimant will touch it again in this lap).
     ///
     /// # Safety
-    /// The caller has exclusive access to the whole queue, and `index <
-    /// CHUNK` is the slot it just claimed by storing `index + 1` in
-    /// `enqueue_index`.
-    #[inline]
-    pub(super) unsafe fn publish_exclusive(&self, index: usize, value: T) -> Result<(), T> {
-        // memory ordering: Relaxed; exclusive access (`&mut Queue`) means no
-        // other thread touches the queue, and handing the queue to another
-        // thread synchronises by itself.
-        let state = self.states[index].load(Ordering::Relaxed);
-        if state & TAKEN != 0 {
-            return Err(value);
+    /// Every slot of the chunk's lap has been claimed by both sides, and the
+    /// chunk stays allocated for the call.
+    pub(super) unsafe fn is_complete(&self) -> bool {
+        // memory ordering: Acquire pairs with each finisher's Release store of
+        // DONE: its use of the slot happens before whatever we do next.
+        self.states
+            .iter()
+            .all(|state| state.load(Ordering::Acquire) & DONE != 0)
+    }
+
+    /// [`is_complete`](Self::is_complete), checked up to `PATIENCE`
+    /// times with a spin hint between.
+    ///
+    /// At a lap's end the other slots were claimed moments ago, and their
+    /// claimers finish a few instructions later; a short wait here spares
+    /// the chunk a trip through the waiting list (and the queue an
+    /// allocation for the lap after). Only a claimer preempted mid-slot
+    /// outlasts it.
+    ///
+    /// # Safety
+    /// As for [`is_complete`](Self::is_complete).
+    pub(super) unsafe fn settles(&self) -> bool {
+        for _ in 0..PATIENCE {
+            // SAFETY: caller's contract.
+            if unsafe { self.is_complete() } {
+                return true;
+            }
+            spin_loop();
         }
+        // SAFETY: caller's contract.
+        unsafe { self.is_complete() }
+    }
+
+    /// `&mut` fast path of [`publish`](Self::publish): plain stores.
+    ///
+    /// # Safety
+    /// The caller has exclusive access to the queue and just claimed slot
+    /// `index` (which no consumer has reached) by a plain store.
+    #[inline]
+    pub(super) unsafe fn publish_exclusive(&self, index: usize, value: T) {
         // SAFETY: unclaimed slot, exclusive access.
         self.values[index].with_mut(|slot| unsafe { (*slot).write(value) });
-        self.states[index].store(WRITTEN, Ordering::Relaxed);
-        Ok(())
+        // memory ordering: Relaxed; exclusive access (`&mut Queue`), and
+        // handing the queue to another thread synchronises by itself.
+        self.state(index).store(WRITTEN, Ordering::Relaxed);
     }
 
-    /// `&mut` fast path of [`take`](Self::take).
+    /// `&mut` fast path of [`take`](Self::take): finishes the slot with plain
+    /// stores. `None` if the slot holds no value (skipped earlier, or given
+    /// up).
     ///
     /// # Safety
-    /// As for [`publish_exclusive`](Self::publish_exclusive), with
-    /// `dequeue_index`.
+    /// The caller has exclusive access to the queue, and slot `index` lies
+    /// between the head and tail positions.
     #[inline]
     pub(super) unsafe fn take_exclusive(&self, index: usize) -> Option<T> {
         // memory ordering: Relaxed; exclusive access (see `publish_exclusive`).
-        let state = self.states[index].load(Ordering::Relaxed);
-        self.states[index].store(state | TAKEN, Ordering::Relaxed);
-        if state & WRITTEN == 0 {
-            return None;
-        }
-        // SAFETY: WRITTEN without TAKEN: initialised and still owned by the queue.
-        Some(self.values[index].with(|slot| unsafe { (*slot).assume_init_read() }))
-    }
-
-    /// Called by the epoch once the retired chunk's grace period is over.
-    ///
-    /// # Safety
-    /// `chunk` was retired (state `PENDING`) and this is its one deferred call.
-    pub(super) unsafe fn grace_period_over(chunk: *mut Self) {
-        // SAFETY: a retired chunk is freed only by whichever of this function
-        // and its displacer comes second, so it is still allocated here.
-        let this = unsafe { &*chunk };
-        // memory ordering: AcqRel. Release hands everything before the grace
-        // period to the producer that later loads READY (Acquire) and reuses
-        // the chunk; Acquire sees the displacer's ORPHANED before freeing.
-        if this.reuse.swap(READY, Ordering::AcqRel) == ORPHANED {
-            // SAFETY: the displacer gave the chunk up and the grace period is
-            // over, so we are the last one to know about it.
-            unsafe { Self::free(chunk) }
+        let state = self.state(index).load(Ordering::Relaxed);
+        self.state(index)
+            .store(state | TAKEN | DONE, Ordering::Relaxed);
+        if state & (WRITTEN | TAKEN) == WRITTEN {
+            // SAFETY: WRITTEN without TAKEN: initialised and still owned by
+            // the queue.
+            Some(unsafe { self.read(index) })
+        } else {
+            None
         }
     }
 
-    /// Gives a retired chunk up: frees it now if its grace period is over,
-    /// otherwise leaves that to [`grace_period_over`](Self::grace_period_over).
+    /// Drops the element of every slot that still owns one.
     ///
     /// # Safety
-    /// The caller took `chunk` out of the spare slot (so owns its spare-slot
-    /// reference) and will not touch it again.
-    pub(super) unsafe fn abandon(chunk: *mut Self) {
-        // SAFETY: not yet freed: freeing needs both our call and the deferred one.
-        let this = unsafe { &*chunk };
-        // memory ordering: AcqRel, the other half of `grace_period_over`'s swap.
-        if this.reuse.swap(ORPHANED, Ordering::AcqRel) == READY {
-            // SAFETY: the grace period is over and we held the last reference.
-            unsafe { Self::free(chunk) }
-        }
-    }
-
-    /// Drops every element still in the chunk (`&mut Queue` only).
-    ///
-    /// # Safety
-    /// Exclusive access to the queue; each live value is dropped once, and the
-    /// slot is marked so that a second call would not drop it again.
+    /// Exclusive access to the queue. Each live value is dropped once: the
+    /// slot is marked before its value is dropped, so a second call (after a
+    /// panicking `Drop`) skips it.
     pub(super) unsafe fn drop_live_values(&self) {
         for (state, value) in self.states.iter().zip(&self.values) {
             // memory ordering: Relaxed; exclusive access.
-            if state.load(Ordering::Relaxed) == WRITTEN {
-                state.store(WRITTEN | TAKEN, Ordering::Relaxed);
+            let seen = state.load(Ordering::Relaxed);
+            if seen & (WRITTEN | TAKEN) == WRITTEN {
+                state.store(seen | TAKEN | DONE, Ordering::Relaxed);
                 // SAFETY: WRITTEN alone means initialised and owned by the
-                // queue; marking it TAKEN first keeps a panic from double-dropping.
+                // queue; marking it first keeps a panic from double-dropping.
                 value.with_mut(|slot| unsafe { (*slot).assume_init_drop() });
             }
         }

@@ -2,20 +2,20 @@
 //! `FromIterator`, `Extend` and the owning iterator.
 //!
 //! Exclusive access means no other thread is inside an operation, so none
-//! can hold a pointer to a chunk: these paths need no epoch pin, use plain
-//! (Relaxed) loads and stores instead of read-modify-writes, and recycle an
-//! exhausted chunk at once.
+//! can hold a pointer to a chunk: these paths claim with plain (Relaxed)
+//! loads and stores instead of read-modify-writes. A lap's end, once per
+//! `CHUNK` operations, runs the shared hand-over code.
 
 use core::fmt;
 use core::ptr;
 
-use super::chunk::{Chunk, CLOSED, INDEX};
-use super::{PushError, Queue, DEFAULT_CHUNK};
+use super::chunk::Chunk;
+use super::{PushError, Queue, CLOSED, DEFAULT_CHUNK, STEP};
 use crate::sync::atomic::Ordering;
 
 impl<T, const CHUNK: usize> Queue<T, CHUNK> {
-    /// Appends `value` through an exclusive reference: no pinning and no
-    /// read-modify-write instructions.
+    /// Appends `value` through an exclusive reference: plain loads and
+    /// stores instead of read-modify-writes.
     ///
     /// # Errors
     /// Fails only once the queue is closed, handing `value` back.
@@ -27,52 +27,42 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// queue.push_mut(1).unwrap();
     /// assert_eq!(queue.pop_mut(), Some(1));
     /// ```
-    pub fn push_mut(&mut self, mut value: T) -> Result<(), PushError<T>> {
+    pub fn push_mut(&mut self, value: T) -> Result<(), PushError<T>> {
         loop {
             // memory ordering: Relaxed throughout: `&mut self` excludes every
             // other thread, and the handover of `&mut` synchronised already.
-            let tail = self.tail.load(Ordering::Relaxed);
-            if tail.is_null() {
+            let tail = self.tail.index.load(Ordering::Relaxed);
+            if tail & CLOSED != 0 {
+                return Err(PushError(value));
+            }
+            let (lap, offset) = Self::split(tail);
+            let chunk = self.tail.block.load(Ordering::Relaxed);
+            if chunk.is_null() {
                 self.install_first_chunk();
                 continue;
             }
-            // SAFETY: chunks in the list stay allocated while the queue lives
-            // and no other thread can retire one during `&mut self`.
-            let chunk = unsafe { &*tail };
-            let claim = chunk.enqueue_index.load(Ordering::Relaxed);
-            if claim & CLOSED != 0 {
-                return Err(PushError(value));
+            if offset == CHUNK {
+                // A lap end left pending (a thread unwound in between): the
+                // shared path finishes it.
+                // SAFETY: exclusive access: nobody can retire the chunk.
+                unsafe { self.end_tail_lap(chunk, lap) };
+                continue;
             }
-            if claim < CHUNK {
-                chunk.enqueue_index.store(claim + 1, Ordering::Relaxed);
-                // SAFETY: exclusive access; `claim` is the slot just claimed.
-                match unsafe { chunk.publish_exclusive(claim, value) } {
-                    Ok(()) => return Ok(()),
-                    Err(back) => {
-                        value = back;
-                        continue;
-                    }
-                }
+            self.tail.index.store(tail + STEP, Ordering::Relaxed);
+            // SAFETY: exclusive access; `offset` is the slot just claimed,
+            // past the tail, so no consumer has touched it in this lap.
+            unsafe { (*chunk).publish_exclusive(offset, value) };
+            if offset + 1 == CHUNK {
+                // SAFETY: as above.
+                unsafe { self.end_tail_lap(chunk, lap) };
             }
-            let next = chunk.next.load(Ordering::Relaxed);
-            if next == Chunk::sealed() {
-                return Err(PushError(value));
-            }
-            if next.is_null() {
-                let fresh = self.take_chunk();
-                // SAFETY: `fresh` is exclusively ours and empty.
-                unsafe { Chunk::prepare(fresh, chunk.position().wrapping_add(CHUNK), value) };
-                chunk.next.store(fresh, Ordering::Relaxed);
-                self.tail.store(fresh, Ordering::Relaxed);
-                return Ok(());
-            }
-            self.tail.store(next, Ordering::Relaxed);
+            return Ok(());
         }
     }
 
-    /// Removes the front element through an exclusive reference: no pinning
-    /// and no read-modify-write instructions. Exhausted chunks are recycled
-    /// at once, without waiting for the epoch.
+    /// Removes the front element through an exclusive reference: plain loads
+    /// and stores instead of read-modify-writes. A finished chunk is reused
+    /// at once.
     ///
     /// ```
     /// use lazuli::Queue;
@@ -83,36 +73,33 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     pub fn pop_mut(&mut self) -> Option<T> {
         loop {
             // memory ordering: Relaxed throughout, as in `push_mut`.
-            let head = self.head.load(Ordering::Relaxed);
-            if head.is_null() {
-                return None;
-            }
-            // SAFETY: as in `push_mut`.
-            let chunk = unsafe { &*head };
-            let dequeued = chunk.dequeue_index.load(Ordering::Relaxed);
-            let enqueued = chunk.enqueue_index.load(Ordering::Relaxed) & INDEX;
-            if dequeued < enqueued.min(CHUNK) {
-                chunk.dequeue_index.store(dequeued + 1, Ordering::Relaxed);
-                // SAFETY: exclusive access; `dequeued` is the slot just claimed.
-                if let Some(value) = unsafe { chunk.take_exclusive(dequeued) } {
-                    return Some(value);
-                }
+            let head = self.head.index.load(Ordering::Relaxed);
+            let (lap, offset) = Self::split(head);
+            let chunk = self.head.block.load(Ordering::Relaxed);
+            if offset == CHUNK {
+                // SAFETY: exclusive access (see `push_mut`).
+                unsafe { self.end_head_lap(chunk, lap) };
                 continue;
             }
-            if dequeued < CHUNK {
+            let tail = self.tail.index.load(Ordering::Relaxed);
+            if Self::position(head) >= Self::position(tail) {
                 return None;
             }
-            let next = chunk.next.load(Ordering::Relaxed);
-            if next.is_null() || next == Chunk::sealed() {
-                return None;
+            self.head.index.store(head + STEP, Ordering::Relaxed);
+            if offset + 1 == CHUNK {
+                // SAFETY: exclusive access.
+                unsafe { self.end_head_lap(chunk, lap) };
             }
-            if self.tail.load(Ordering::Relaxed) == head {
-                self.tail.store(next, Ordering::Relaxed);
+            // SAFETY: exclusive access; `offset` lies between head and tail.
+            let value = unsafe { (*chunk).take_exclusive(offset) };
+            if offset + 1 == CHUNK {
+                // SAFETY: both ends moved past the chunk above, and every slot
+                // of the lap was claimed by both sides.
+                unsafe { self.lap_done(chunk) };
             }
-            self.head.store(next, Ordering::Relaxed);
-            // SAFETY: unlinked, and with `&mut self` no other thread can hold
-            // a pointer to it: no grace period is needed. It is empty.
-            unsafe { self.give_back_unpublished(head) };
+            if value.is_some() {
+                return value;
+            }
         }
     }
 
@@ -145,8 +132,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// Exclusive access.
     unsafe fn drop_values(&mut self) {
         // memory ordering: Relaxed; exclusive access.
-        let mut chunk = self.head.load(Ordering::Relaxed);
-        while !chunk.is_null() && chunk != Chunk::sealed() {
+        let mut chunk = self.head.block.load(Ordering::Relaxed);
+        while !chunk.is_null() {
             // SAFETY: linked chunks are allocated; exclusive access.
             let this = unsafe { &*chunk };
             // SAFETY: exclusive access; marks before dropping.
@@ -155,25 +142,37 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// Frees every linked chunk and the spare.
+    /// Frees every linked chunk, the spares and the waiting list.
     ///
     /// # Safety
     /// Exclusive access, and no live element left.
     unsafe fn free_chunks(&mut self) {
         // memory ordering: Relaxed; exclusive access.
-        let mut chunk = self.head.swap(ptr::null_mut(), Ordering::Relaxed);
-        self.tail.store(ptr::null_mut(), Ordering::Relaxed);
-        while !chunk.is_null() && chunk != Chunk::sealed() {
+        let mut chunk = self.head.block.swap(ptr::null_mut(), Ordering::Relaxed);
+        self.tail.block.store(ptr::null_mut(), Ordering::Relaxed);
+        while !chunk.is_null() {
             // SAFETY: linked chunks are allocated; exclusive access.
             let next = unsafe { &*chunk }.next.load(Ordering::Relaxed);
             // SAFETY: linked, so never retired; empty; unreachable now.
             unsafe { Chunk::free(chunk) };
             chunk = next;
         }
-        let spare = self.spare.swap(ptr::null_mut(), Ordering::Relaxed);
-        if !spare.is_null() {
-            // SAFETY: the spare slot's reference, given up for good.
-            unsafe { Chunk::abandon(spare) };
+        for slot in &self.spares {
+            // memory ordering: Relaxed; exclusive access.
+            let spare = slot.swap(ptr::null_mut(), Ordering::Relaxed);
+            if !spare.is_null() {
+                // SAFETY: the spare slot owned it; nobody else can reach it.
+                unsafe { Chunk::free(spare) };
+            }
+        }
+        let mut waiting = self.waiting.swap(ptr::null_mut(), Ordering::Relaxed);
+        while !waiting.is_null() {
+            // SAFETY: the waiting list owned it; exclusive access, so every
+            // slot is finished by now, and nobody else can reach it.
+            let next = unsafe { &*waiting }.waiting_next.load(Ordering::Relaxed);
+            // SAFETY: as above; its values were all moved out.
+            unsafe { Chunk::free(waiting) };
+            waiting = next;
         }
     }
 }

@@ -7,19 +7,21 @@
 //!
 //! # Guarantees
 //!
-//! * **Lock-free** in the strict sense: no operation waits for another
-//!   thread's progress. A consumer that finds a slot claimed by a producer
-//!   that has not written it yet does not wait: it skips the slot and the
-//!   producer retries elsewhere.
+//! * **Lock-free** in the strict sense: no operation waits without bound
+//!   for another thread. Two waits are bounded and then replaced by work:
+//!   a consumer that finds its slot claimed but not yet written checks it
+//!   `PATIENCE` (64) times, then skips it and the
+//!   producer retries in a later slot; a thread that finds a lap's end not
+//!   yet handed over checks [`LAP_PATIENCE`] (16) times, then does the
+//!   hand-over itself.
 //! * **Linearizable** `push`, `pop` and `close`: each takes effect at one
 //!   instant between its call and its return. Elements pushed by one thread
-//!   are popped in the order they were pushed.
-//! * [`len`](Queue::len) is exact whenever no operation is in flight. While
-//!   operations run it is a snapshot of two counters read at slightly
-//!   different instants: it may count an element that is being popped, or
-//!   miss one that is being pushed, but it never exceeds the number of
-//!   elements pushed and not yet popped by more than the number of pushes
-//!   in flight.
+//!   are popped in the order they were pushed, batches included.
+//! * **No epoch pin on the fast path.** A `push` or `pop` that stays inside
+//!   one chunk runs two read-modify-writes (the claim and the slot's state)
+//!   and pins nothing; only the hand-over at a lap's end, once per
+//!   `CHUNK` operations, may take the slow path (see below).
+//! * [`len`](Queue::len) is exact whenever no operation is in flight.
 //! * After [`close`](Queue::close) returns, every `push` fails and hands its
 //!   value back; elements already in the queue can still be popped.
 //!
@@ -27,87 +29,128 @@
 //!
 //! The queue is a Michael–Scott linked list (Michael & Scott, "Simple, Fast,
 //! and Practical Non-Blocking and Blocking Concurrent Queue Algorithms",
-//! PODC 1996) whose nodes are fixed-size chunks of slots. Inside a chunk,
-//! slots are claimed with fetch-and-add on two counters, as in
-//! Ramalhete & Correia's FAAArrayQueue and Yang & Mellor-Crummey's
-//! wait-free queue ("A Wait-free Queue as Fast as Fetch-and-Add",
-//! PPoPP 2016): an uncontended claim is one `fetch_add`, and a contended one
-//! never fails and retries the way a CAS loop does.
+//! PODC 1996) whose nodes are fixed-size chunks of slots, with the claim
+//! indices kept in the queue itself rather than in the chunks, as in
+//! crossbeam's `SegQueue`. Every position of the queue belongs to a *lap*
+//! of `CHUNK` positions; a chunk holds one lap at a time and is rewound for
+//! a later lap once every slot in it is finished.
 //!
 //! ```text
-//!            head                                   tail
-//!             |                                      |
-//!             v                                      v
-//!        +-----------+  next  +-----------+  next  +-----------+  next
-//!        | chunk  p  | -----> | chunk p+C | -----> | chunk p+2C| -----> null
-//!        | deq = 3   |        | deq = 0   |        | deq = 0   |        (or SEALED
-//!        | enq = C   |        | enq = C   |        | enq = 2   |         once closed)
-//!        +-----------+        +-----------+        +-----------+
-//!   slot: 0 1 2 3 ... C-1
-//!         T T T W W ... W        W W W ... W          W W . . ...
-//!         ^^^^^ taken            all written          2 claimed, the rest free
+//!   Queue (always allocated)
+//!   +---------------------------------+   +-------------------------------+
+//!   | head: index = (lap 7, offset 3) |   | tail: index = (lap 8, off 2)  |
+//!   |       block ------------+       |   |       block -----------+      |
+//!   |       seen_tail         |       |   |       CLOSED bit       |      |
+//!   +-------------------------|-------+   +------------------------|------+
+//!                             v                                    v
+//!                   +------------------+  next   +------------------+  next
+//!                   | chunk, lap 7     | ------> | chunk, lap 8     | -----> null
+//!                   | D D D W W W ... W|         | W W . . . ... .  |
+//!                   +------------------+         +------------------+
+//!   spares: up to three finished chunks kept for later laps
+//!   waiting: chunks out of service that a slow thread still holds a slot of
+//!   hazards: the chunks that lap-end helpers are working on
 //! ```
 //!
-//! * **push**: load `tail`, `fetch_add` its `enqueue_index` to claim a slot,
-//!   write the value, then set the slot's `WRITTEN` bit. A claim past the end
-//!   means the chunk is full: link a new chunk with the value already in slot
-//!   0 by CAS on `next` (or help move `tail` to the chunk someone else
-//!   linked) and retry.
-//! * **pop**: load `head`; if `dequeue_index < enqueue_index` some producer
-//!   has claimed a slot no consumer has: `fetch_add` `dequeue_index` and set
-//!   the slot's `TAKEN` bit. If `WRITTEN` was already set, the value is ours.
-//!   If not, the producer has not finished: the slot is skipped (the producer
-//!   will see `TAKEN` and retry) and we try the next one. A claim past the end
-//!   moves `head` to the next chunk, if there is one. A consumer whose claim
-//!   returned more than the index it had just read collided with another
-//!   consumer; it pauses briefly (`COLLISION_PAUSES` spin hints) so that
-//!   the other can run a burst with the contended lines in its cache. This is
-//!   the `fetch_add` counterpart of a CAS queue's backoff after a failed
-//!   CAS; it lifted 2-thread pairs from 0.38x to 0.7x crossbeam's
-//!   `SegQueue` (measurements on the constant).
-//! * **close**: seal the last chunk's `next` by CAS (no chunk can be linked
-//!   after it), then set the `CLOSED` bit in its `enqueue_index`; every later
-//!   claim sees the bit, undoes itself and fails. Setting the bit is the
-//!   linearization point; a producer that finds the seal before the bit sets
-//!   the bit itself, so no push fails before `is_closed` turns true. The call
-//!   whose CAS sealed the chunk is the one that returns `true`.
+//! An index is `(lap * (CHUNK + 1) + offset) << 1`, with bit 0 the tail's
+//! `CLOSED` bit. Offsets run from 0 to `CHUNK`; offset `CHUNK` means "this
+//! lap is full, the next lap's chunk is being handed over", and no claim is
+//! made at it. Positions (`lap * CHUNK + offset`) only grow, so an index
+//! value is never seen twice: a compare-and-swap on an index cannot succeed
+//! against a stale value (no ABA).
 //!
-//! The slot protocol, with its state table, and the layout of a chunk are
-//! documented in the `chunk` module (`src/queue/chunk.rs`).
+//! * **push**: load the tail index, then its `block`; CAS the index one
+//!   further. Success means the index did not move between the two loads and
+//!   the CAS, and `block` only changes while the index sits at a lap's end,
+//!   so `block` is the chunk of the claimed slot. Write the value and set the
+//!   slot's `WRITTEN` bit (`chunk.rs` has the slot states). A failed CAS
+//!   backs off exponentially (up to 64 spin hints), which lets one thread
+//!   run a burst with the index line in its cache.
+//! * **pop**: load the head index; if its position is below the tail's
+//!   position (remembered in `seen_tail` when it was last read, so a backlog
+//!   is drained without touching the producers' line) CAS it one further and
+//!   take the slot's value. Equal positions mean empty: `None` at once.
+//! * **lap end**: the claim of a lap's last slot moves the index to offset
+//!   `CHUNK`. The claimer links the next chunk after its own (a spare, or a
+//!   fresh allocation), stores it in `block`, and CASes the index to the
+//!   next lap. On the consumer side it also finishes the tail's hand-over if
+//!   that is still pending (after up to [`LAP_PATIENCE`] checks for its
+//!   producer to do it), so that neither end points at the chunk any
+//!   more, then scans the chunk for completion: up to
+//!   `PATIENCE` scans, since the other slots' claimers
+//!   finish moments later.
+//! * **batches**: [`push_iter`](Queue::push_iter) and
+//!   [`pop_into`](Queue::pop_into) claim up to the rest of a lap with one
+//!   CAS and then work slot by slot, so a batch of 32 pays one claim.
+//! * **close**: set `CLOSED` in the tail index (`fetch_or`): the
+//!   linearization point. Every later claim CAS fails against the new value
+//!   and sees the bit.
+//!
+//! # Why the fast path needs no pin
+//!
+//! A thread dereferences a chunk only after its claim succeeded, and a chunk
+//! is rewound or freed only after every slot in it is finished by both of
+//! its claimants. So the claimed, unfinished slot is what keeps the chunk
+//! alive: no epoch guard is needed between the claim and the finish.
+//!
+//! The one reach that is not covered by a claim is the **helper** at a lap's
+//! end: a thread that finds offset `CHUNK` for longer than
+//! [`LAP_PATIENCE`] checks (its claimer was preempted) dereferences the
+//! chunk in `block` to link and publish the next one. A helper pins the
+//! epoch and then announces the chunk it loads in one of two hazard slots:
+//! store, `fence(SeqCst)`, load `block` again and retry if it moved (the
+//! hazard-pointer handshake of Michael, "Hazard Pointers", IEEE TPDS 2004).
+//! A third concurrent helper finds no slot and is counted in `helpers`
+//! instead (then `fence(SeqCst)`), which covers every chunk. The thread that
+//! completes a chunk's scan issues `fence(SeqCst)` and reads the slots and
+//! `helpers`: if neither names the chunk, no helper can use it (both ends
+//! had moved past it before the scan began), so it becomes a spare at once.
+//! Otherwise it goes back on the waiting list (at most `HOLD_BACK` per lap
+//! end) and is checked again at the next lap end; past that bound it is
+//! retired through crossbeam-epoch, and freed once every thread pinned at
+//! that moment (the helper among them) has unpinned. The epoch is thus
+//! what protects the one reach a claim does not cover, and what reclaims a
+//! chunk whose helper stays away.
 //!
 //! # Memory
 //!
 //! * [`Queue::new`] allocates nothing. The first push allocates one chunk.
-//! * Chunks hold `CHUNK` elements inline (default [`DEFAULT_CHUNK`]), plus one
-//!   state byte each and a 384-byte header. Chunks are allocated zeroed
-//!   directly on the heap, so large elements never pass through the stack.
-//! * Unlinked chunks are reclaimed with crossbeam-epoch (Fraser's epoch-based
-//!   reclamation): every concurrent operation pins the epoch once, and a
-//!   chunk is freed only after every thread that could still read it has
-//!   unpinned. The most recently unlinked chunk is kept as a spare and reused
-//!   if its grace period is over when the next chunk is needed.
-//! * Pinning costs about 7 ns per call on the development machine, a fifth
-//!   of a push+pop pair. A thread that runs many operations in a row can
-//!   pin once around them (`crossbeam_epoch::pin()`): the queue's own pin
-//!   then only increments a counter. Keep such a guard short: nothing
-//!   retired through crossbeam-epoch's global collector, by lazuli or any
-//!   other crate, is freed until it is dropped.
+//! * A chunk holds `CHUNK` elements inline (default [`DEFAULT_CHUNK`]), one
+//!   state byte each and a 32-byte header: 9.33 bytes per `u64`. Chunks are
+//!   allocated zeroed directly on the heap, so large elements never pass
+//!   through the stack.
+//! * In steady state near empty the queue lives in one or two chunks plus
+//!   spares and allocates nothing: a finished chunk is rewound for a later
+//!   lap as soon as its scan completes, with no grace period to wait for.
+//!   A chunk that a preempted thread still holds waits on a list and joins
+//!   the spares later, so the working set stops growing at the current
+//!   chunk, the next one and `SPARES` (3) spares; a spare beyond that is
+//!   freed. A drained queue keeps at most four chunks (3.5 KiB for `u64`).
 //! * The `&mut self` methods ([`push_mut`](Queue::push_mut),
-//!   [`pop_mut`](Queue::pop_mut), `Extend`, `IntoIterator`, `Drop`) need no
-//!   pinning and no read-modify-write instructions at all.
+//!   [`pop_mut`](Queue::pop_mut), `Extend`, `IntoIterator`, `Drop`) use
+//!   plain loads and stores instead of read-modify-writes.
 //!
 //! # Life of a chunk
 //!
-//! allocated (or recycled) → prepared with one value → linked after the last
-//! chunk → filled and drained → unlinked by the consumer that moves `head`
-//! past it → retired as the spare → reused, or freed after its grace period.
-//! The full table is in `src/queue/chunk.rs`.
+//! allocated (or taken from a spare slot and rewound) for lap `L` →
+//! linked after lap `L - 1`'s chunk → published in the tail's `block` →
+//! filled and drained → both ends moved to lap `L + 1` → completion scan
+//! (on the waiting list until it completes) → a spare (or freed, if the
+//! spare slots are full) → rewound for a later lap. If a lap-end helper
+//! holds it when its scan completes: back on the waiting list, or past
+//! `HOLD_BACK`, retired through the epoch and freed after its grace
+//! period. `reclaim.rs` has the table.
 
+mod batch;
 mod chunk;
+mod claim;
 mod exclusive;
+mod lap;
 mod reclaim;
 mod recv;
 mod signal;
+
+use self::claim::{Backoff, End};
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -116,10 +159,10 @@ use core::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use self::chunk::{Chunk, CLOSED, INDEX};
+use self::chunk::{Chunk, Published};
 use self::signal::Signal;
-use crate::sync::atomic::{AtomicPtr, Ordering};
-use crate::sync::{contention_pause, cover, epoch};
+use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::cover;
 
 /// Paths of the queue protocol that loom models assert they reach.
 #[cfg(loom)]
@@ -130,53 +173,105 @@ pub mod paths {
     pub static SLOT_SKIPPED: Path = Path::new("consumer skipped an unpublished slot");
     /// A producer found its slot skipped and retried.
     pub static PRODUCER_RETRIED: Path = Path::new("producer retried after a skip");
-    /// A producer lost the race to link the next chunk.
-    pub static LINK_RACE_LOST: Path = Path::new("producer lost the race to link a chunk");
-    /// A thread moved `tail` for a producer that linked a chunk.
-    pub static TAIL_HELPED: Path = Path::new("tail moved forward by a helper");
-    /// A consumer moved `head` past an exhausted chunk and retired it.
-    pub static CHUNK_RETIRED: Path = Path::new("chunk retired");
-    /// A producer reused a retired chunk whose grace period was over.
-    pub static CHUNK_REUSED: Path = Path::new("retired chunk reused");
-    /// A push failed because close sealed the chunk it wanted to link after.
-    pub static PUSH_SAW_SEAL: Path = Path::new("push found the seal before CLOSED");
+    /// A producer gave a claimed slot up without a value (`push_iter`).
+    pub static SLOT_GIVEN_UP: Path = Path::new("producer gave a claimed slot up");
+    /// Two threads raced to link the next chunk and this one lost.
+    pub static LINK_RACE_LOST: Path = Path::new("lost the race to link a chunk");
+    /// A thread other than the lap's last producer handed the tail over.
+    pub static TAIL_HELPED: Path = Path::new("tail handed over by a helper");
+    /// A thread other than the lap's last consumer handed the head over.
+    pub static HEAD_HELPED: Path = Path::new("head handed over by a helper");
+    /// A consumer at a lap's end finished the tail's hand-over first.
+    pub static TAIL_FINISHED_BY_CONSUMER: Path =
+        Path::new("consumer finished the tail's hand-over");
+    /// A chunk was not complete at its lap's end and waited on the list.
+    pub static CHUNK_WAITED: Path = Path::new("incomplete chunk put on the waiting list");
+    /// A chunk from the waiting list was found complete later.
+    pub static WAITING_CHUNK_COMPLETED: Path = Path::new("waiting chunk found complete");
+    /// A finished chunk went to the spare slot at once.
+    pub static CHUNK_RECYCLED: Path = Path::new("finished chunk recycled at once");
+    /// A finished chunk went back on the waiting list (a helper was active).
+    pub static CHUNK_HELD_BACK: Path =
+        Path::new("finished chunk held back while a helper was active");
+    /// A lap-end helper found both hazard slots taken and was counted.
+    pub static HELPER_COUNTED: Path = Path::new("helper counted in helpers");
+    /// A helper's announced chunk was moved off before it was validated.
+    pub static HAZARD_RETRIED: Path = Path::new("helper re-announced a moved block");
+    /// A finished chunk was retired through the epoch (a helper was active).
+    pub static CHUNK_RETIRED: Path = Path::new("finished chunk retired through the epoch");
+    /// A lap was linked to a chunk taken from the spare slot.
+    pub static CHUNK_REUSED: Path = Path::new("spare chunk reused");
     /// A push claim was refused by the CLOSED bit.
-    pub static PUSH_SAW_CLOSED: Path = Path::new("push claim refused by CLOSED");
+    pub static PUSH_SAW_CLOSED: Path = Path::new("push refused by CLOSED");
 }
 
 pub use self::exclusive::IntoIter;
 pub use self::recv::*;
 
-/// The number of slots per chunk when none is given: 128 (2 under `cfg(loom)`,
-/// so that models cross chunk boundaries after two pushes).
+/// The number of slots per chunk when none is given: 96 (2 under `cfg(loom)`,
+/// so that models cross lap ends after two pushes).
 ///
-/// Measured as per-thread CPU time of one push+pop pair: 37.6 ns with 32
-/// slots, 34.6 ns with 128, 34.2 ns with 512. 128 is within noise of the
-/// best and keeps a `u64` element at 12 heap bytes and a drained queue at
-/// two chunks (3 KiB); 512 would retain 9 KiB.
+/// 96 keeps a `u64` element under 10 heap bytes and a chunk of `u64`s at
+/// 896 bytes, so that a drained queue's four chunks (the current one and
+/// `SPARES` spares) stay under 4 KiB, and makes the lap-end work (a link,
+/// two stores, a scan of 96 state bytes) a small share of each operation.
 #[cfg(not(loom))]
-pub const DEFAULT_CHUNK: usize = 128;
+pub const DEFAULT_CHUNK: usize = 96;
 /// The number of slots per chunk when none is given (2 under `cfg(loom)`).
 #[cfg(loom)]
 pub const DEFAULT_CHUNK: usize = 2;
 
-/// How many spin-loop hints a consumer pauses for after its claim collided
-/// with another consumer's (its `fetch_add` returned more than the index it
-/// had just read).
+/// How many times a thread that finds a lap's end not yet handed over
+/// re-reads the index before it does the hand-over itself (0 under loom, so
+/// that models take the helping path).
 ///
-/// A `fetch_add` never fails, so without this, colliding threads interleave
-/// operation by operation and every operation pays for its cache lines
-/// moving between cores. A CAS-based queue learns of contention from a
-/// failed CAS and backs off (crossbeam's `SegQueue` spins up to 64 hints),
-/// which lets one thread run a burst while its lines stay in its cache.
-/// Measured on 2 cores, "pairs" at 2 threads, as a share of `SegQueue` in the
-/// same run: 0.38 with no pause, 0.46 / 0.57 / 0.62 / 0.68 / 0.72 with 8 /
-/// 16 / 32 / 64 / 128 hints. `SegQueue` itself with its backoff removed
-/// falls from 21.6 to 5.7 Mpairs/s, half of this queue's figure with no
-/// pause. 32 hints (about 0.9 µs here) takes most of the gain while keeping
-/// the delay short; a pop that did not collide never pauses, and pushes
-/// never do.
-const COLLISION_PAUSES: u32 = 32;
+/// The claimer of the lap's last slot hands over a few instructions after
+/// its claim, so a short wait usually saves the helper's pin; a claimer that
+/// was preempted is helped after about 16 spin hints (≈ 0.5 µs here).
+#[cfg(not(loom))]
+pub const LAP_PATIENCE: u32 = 16;
+/// Checks before helping at a lap's end (0 under loom).
+#[cfg(loom)]
+pub const LAP_PATIENCE: u32 = 0;
+
+/// How many finished chunks the queue keeps for later laps.
+///
+/// One is what a queue hovering near empty cycles through; the others
+/// cover a chunk that a preempted thread still held at its lap's end (it
+/// waits on the list and joins the spares later) and a chunk that a lap's
+/// last producer and last consumer both took when they raced to link, so
+/// that neither costs an allocation once the queue is warm.
+const SPARES: usize = 3;
+
+/// How many lap-end helpers announce their chunk in a hazard slot; more
+/// at once are counted in `helpers` and hold up every chunk's reuse while
+/// they help. One under loom, so that a model with two helpers takes both
+/// paths.
+#[cfg(not(loom))]
+const HAZARDS: usize = 2;
+/// Hazard slots (one under loom).
+#[cfg(loom)]
+const HAZARDS: usize = 1;
+
+/// How many finished chunks one lap end may put back on the waiting list
+/// because a lap-end helper holds them, rather than retire them through the
+/// epoch. They are re-checked at the next lap end; the bound keeps the list
+/// short if a helper stays away. With the collector modelled
+/// (`crossbeam_loom`) it is 0, so that the models retire through the epoch;
+/// with plain loom it is 1, so that they hold back.
+#[cfg(not(loom))]
+const HOLD_BACK: usize = 2;
+/// Chunks held back per lap end (see above).
+#[cfg(all(loom, crossbeam_loom))]
+const HOLD_BACK: usize = 0;
+/// Chunks held back per lap end (see above).
+#[cfg(all(loom, not(crossbeam_loom)))]
+const HOLD_BACK: usize = 1;
+
+/// Bit 0 of the tail index: the queue is closed.
+const CLOSED: usize = 1;
+/// An index counts in steps of this (bit 0 is a flag).
+const STEP: usize = 1 << 1;
 
 /// An unbounded lock-free MPMC queue. See the [module docs](self).
 ///
@@ -202,15 +297,23 @@ const COLLISION_PAUSES: u32 = 32;
 /// assert_eq!(popped, (0..1000).collect::<Vec<_>>());
 /// ```
 pub struct Queue<T, const CHUNK: usize = DEFAULT_CHUNK> {
-    /// The chunk consumers claim from. Null until the first chunk is
-    /// installed; afterwards it only moves forward along `next`, and never
-    /// past `tail`.
-    head: CachePadded<AtomicPtr<Chunk<T, CHUNK>>>,
-    /// The last chunk, or one behind it for a moment after a link (any
-    /// thread may then move it forward).
-    tail: CachePadded<AtomicPtr<Chunk<T, CHUNK>>>,
-    /// The most recently retired chunk, kept for reuse; null if none.
-    spare: AtomicPtr<Chunk<T, CHUNK>>,
+    /// Where consumers claim (see [`End`]).
+    head: CachePadded<End<T, CHUNK>>,
+    /// Where producers claim.
+    tail: CachePadded<End<T, CHUNK>>,
+    /// Finished chunks kept for later laps; null where none. Written about
+    /// once per lap, so they share lines with `helpers` and `waiting`.
+    spares: [AtomicPtr<Chunk<T, CHUNK>>; SPARES],
+    /// Chunks out of service whose slots were not all finished at their
+    /// lap's end (a stack through `Chunk::waiting_next`, see `reclaim.rs`).
+    waiting: AtomicPtr<Chunk<T, CHUNK>>,
+    /// The chunks that lap-end helpers work on, one per helper (null when
+    /// free); see `Helping::protect` in `lap.rs`.
+    hazards: [AtomicPtr<Chunk<T, CHUNK>>; HAZARDS],
+    /// The number of lap-end helpers without a hazard slot, which may hold
+    /// any chunk pointer not covered by a claim (module docs, "Why the fast
+    /// path needs no pin").
+    helpers: AtomicUsize,
     /// Waiting consumers (see `signal.rs`).
     signal: Signal,
     _owns: PhantomData<T>,
@@ -303,9 +406,12 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHUNK_IS_VALID;
         Queue {
-            head: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
-            tail: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
-            spare: AtomicPtr::new(ptr::null_mut()),
+            head: CachePadded::new(End::new()),
+            tail: CachePadded::new(End::new()),
+            spares: [const { AtomicPtr::new(ptr::null_mut()) }; SPARES],
+            waiting: AtomicPtr::new(ptr::null_mut()),
+            hazards: [const { AtomicPtr::new(ptr::null_mut()) }; HAZARDS],
+            helpers: AtomicUsize::new(0),
             signal: Signal::new(),
             _owns: PhantomData,
         }
@@ -317,12 +423,39 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHUNK_IS_VALID;
         Queue {
-            head: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
-            tail: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
-            spare: AtomicPtr::new(ptr::null_mut()),
+            head: CachePadded::new(End::new()),
+            tail: CachePadded::new(End::new()),
+            spares: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            waiting: AtomicPtr::new(ptr::null_mut()),
+            hazards: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            helpers: AtomicUsize::new(0),
             signal: Signal::new(),
             _owns: PhantomData,
         }
+    }
+
+    /// Index values per lap: offsets `0..=CHUNK`.
+    const LAP: usize = CHUNK + 1;
+
+    /// The lap and offset of an index (flag bit ignored).
+    #[inline]
+    fn split(index: usize) -> (usize, usize) {
+        let value = index / STEP;
+        (value / Self::LAP, value % Self::LAP)
+    }
+
+    /// The queue position of an index: `lap * CHUNK + offset`. Offset
+    /// `CHUNK` of lap `L` is the same position as offset 0 of lap `L + 1`.
+    #[inline]
+    fn position(index: usize) -> usize {
+        let (lap, offset) = Self::split(index);
+        lap * CHUNK + offset
+    }
+
+    /// The index of offset `offset` in lap `lap`.
+    #[inline]
+    fn index_of(lap: usize, offset: usize) -> usize {
+        (lap * Self::LAP + offset) * STEP
     }
 
     /// Appends `value` at the back. Never blocks.
@@ -339,167 +472,34 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// queue.close();
     /// assert!(queue.push("b").is_err());
     /// ```
+    #[inline]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        let guard = epoch::pin();
-        self.push_pinned(value, &guard)?;
+        self.push_quiet(value)?;
         self.signal.notify_one();
         Ok(())
     }
 
-    /// Appends every element of `values` at the back, in order, under one
-    /// protection for the whole batch. Never blocks.
-    ///
-    /// Elements pushed by one call are contiguous only if no other producer
-    /// runs at the same time; each element is its own linearizable push.
-    ///
-    /// # Errors
-    /// Fails only once the queue is [closed](Queue::close): the element that
-    /// found the queue closed is handed back, and the rest of `values` is
-    /// dropped unconsumed. Elements before it were pushed.
-    ///
-    /// ```
-    /// use lazuli::Queue;
-    ///
-    /// let queue = Queue::new();
-    /// queue.push_iter(0..5).unwrap();
-    /// let mut out = Vec::new();
-    /// assert_eq!(queue.pop_into(&mut out, 3), 3);
-    /// assert_eq!(out, [0, 1, 2]);
-    /// ```
-    pub fn push_iter<I: IntoIterator<Item = T>>(&self, values: I) -> Result<(), PushError<T>> {
-        let guard = epoch::pin();
-        for value in values {
-            self.push_pinned(value, &guard)?;
-            self.signal.notify_one();
-        }
-        Ok(())
-    }
-
-    /// Moves up to `max` elements from the front into `dst`, in FIFO order,
-    /// under one protection for the whole batch, and returns how many it
-    /// moved. Returns at once: 0 means the queue was empty.
-    ///
-    /// ```
-    /// use lazuli::Queue;
-    ///
-    /// let queue = Queue::new();
-    /// queue.push_iter(["a", "b", "c"]).unwrap();
-    /// let mut batch = Vec::with_capacity(32);
-    /// assert_eq!(queue.pop_into(&mut batch, 32), 3);
-    /// assert_eq!(batch, ["a", "b", "c"]);
-    /// assert_eq!(queue.pop_into(&mut batch, 32), 0);
-    /// ```
-    pub fn pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
-        if max == 0 || self.never_used() {
-            return 0;
-        }
-        let guard = epoch::pin();
-        let mut taken = 0;
-        dst.extend(core::iter::from_fn(|| {
-            if taken == max {
-                return None;
-            }
-            let value = self.pop_pinned(&guard)?;
-            taken += 1;
-            Some(value)
-        }));
-        taken
-    }
-
-    /// `push` for a thread that is already pinned.
-    fn push_pinned(&self, mut value: T, _guard: &epoch::Guard) -> Result<(), PushError<T>> {
-        // A chunk we allocated but lost the race to link; reused on retry.
-        let mut unlinked: *mut Chunk<T, CHUNK> = ptr::null_mut();
-        let result = loop {
-            // memory ordering: Acquire pairs with the Release CAS that
-            // installed this chunk, so its prepared contents are visible.
-            let tail = self.tail.load(Ordering::Acquire);
-            if tail.is_null() {
-                self.install_first_chunk();
-                continue;
-            }
-            // SAFETY: loaded from `tail` while pinned; a chunk is retired only
-            // after `tail` and `head` have moved past it, and freed only after
-            // every guard that was pinned at its retirement is gone.
-            let chunk = unsafe { &*tail };
-            // memory ordering: SeqCst; the claim itself publishes nothing
-            // (the slot's WRITTEN bit does), but the readiness handshake
-            // (signal.rs) needs claims in the total order. Same instruction
-            // as Relaxed on x86-64.
-            let claim = chunk.enqueue_index.fetch_add(1, Ordering::SeqCst);
-            if claim & CLOSED != 0 {
-                // Undo the claim, so that `len` stays exact once quiescent.
-                // memory ordering: Relaxed; it only restores a count that no
-                // claim after CLOSED can use.
-                chunk.enqueue_index.fetch_sub(1, Ordering::Relaxed);
-                cover!(paths::PUSH_SAW_CLOSED);
-                break Err(PushError(value));
-            }
-            if claim < CHUNK {
-                // SAFETY: `claim < CHUNK` came from our fetch_add; pinned.
-                match unsafe { chunk.publish(claim, value) } {
-                    Ok(()) => break Ok(()),
-                    Err(back) => {
-                        cover!(paths::PRODUCER_RETRIED);
-                        value = back;
-                        continue;
-                    }
-                }
-            }
-            // The chunk is full: help, or link a new one.
-            // memory ordering: Acquire pairs with the Release CAS that linked
-            // `next`, so a chunk seen here is fully prepared.
-            let next = chunk.next.load(Ordering::Acquire);
-            if next == Chunk::sealed() {
-                // A close is sealing this chunk: finish it before failing, so
-                // that `is_closed` agrees with our error.
-                cover!(paths::PUSH_SAW_SEAL);
-                Self::mark_closed(chunk);
-                break Err(PushError(value));
-            }
-            if !next.is_null() {
-                cover!(paths::TAIL_HELPED);
-                self.advance_tail(tail, next);
-                continue;
-            }
-            let fresh = if unlinked.is_null() {
-                self.take_chunk()
-            } else {
-                core::mem::replace(&mut unlinked, ptr::null_mut())
+    /// `push` without waking a waiting consumer (the caller does, or
+    /// measures what waking costs).
+    #[inline]
+    pub(crate) fn push_quiet(&self, mut value: T) -> Result<(), PushError<T>> {
+        let mut backoff = Backoff::new();
+        loop {
+            let Some(claim) = self.claim_tail(1, &mut backoff) else {
+                return Err(PushError(value));
             };
-            // SAFETY: `fresh` is exclusively ours and empty.
-            unsafe { Chunk::prepare(fresh, chunk.position().wrapping_add(CHUNK), value) };
-            // memory ordering: Release publishes the prepared chunk and the
-            // value in its slot 0 (the push's linearization point); SeqCst
-            // for the readiness handshake. Acquire on failure, as for `next`.
-            match chunk.next.compare_exchange(
-                ptr::null_mut(),
-                fresh,
-                Ordering::SeqCst,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    self.advance_tail(tail, fresh);
-                    break Ok(());
-                }
-                Err(actual) => {
-                    cover!(paths::LINK_RACE_LOST);
-                    // SAFETY: the CAS failed, so `fresh` was never published.
-                    value = unsafe { Chunk::unprepare(fresh) };
-                    unlinked = fresh;
-                    if actual == Chunk::sealed() {
-                        Self::mark_closed(chunk);
-                        break Err(PushError(value));
-                    }
-                    self.advance_tail(tail, actual);
+            // SAFETY: our claim holds the slot unfinished, which keeps the
+            // chunk from being rewound or freed (module docs).
+            let chunk = unsafe { &*claim.chunk };
+            // SAFETY: the slot was claimed by us, in the chunk's current lap.
+            match unsafe { chunk.publish(claim.offset, value) } {
+                Published::Done => return Ok(()),
+                Published::Skipped(back) => {
+                    cover!(paths::PRODUCER_RETRIED);
+                    value = back;
                 }
             }
-        };
-        if !unlinked.is_null() {
-            // SAFETY: never published, so nobody else knows it.
-            unsafe { self.give_back_unpublished(unlinked) };
         }
-        result
     }
 
     /// Removes the element at the front, or returns `None` at once if the
@@ -515,127 +515,49 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(queue.pop(), Some(1));
     /// assert_eq!(queue.pop(), Some(2));
     /// ```
+    #[inline]
     pub fn pop(&self) -> Option<T> {
-        if self.never_used() {
-            return None;
-        }
-        let guard = epoch::pin();
-        self.pop_pinned(&guard)
-    }
-
-    /// `pop` for a thread that is already pinned.
-    pub(crate) fn pop_pinned(&self, guard: &epoch::Guard) -> Option<T> {
+        let mut backoff = Backoff::new();
         loop {
-            // memory ordering: Acquire pairs with the Release CAS that moved
-            // `head` here (or installed it), so the chunk's contents are visible.
-            let head = self.head.load(Ordering::Acquire);
-            if head.is_null() {
-                return None;
+            let claim = self.claim_head(1, &mut backoff)?;
+            // SAFETY: our claim holds the slot unfinished (module docs).
+            let chunk = unsafe { &*claim.chunk };
+            // SAFETY: the slot was claimed by us, in the chunk's current lap.
+            let value = unsafe { chunk.take(claim.offset) };
+            // SAFETY: we just finished (or skipped) that slot.
+            unsafe { self.after_take(claim.chunk, claim.offset) };
+            if value.is_some() {
+                return value;
             }
-            // SAFETY: loaded from `head` while pinned (see `push_pinned`).
-            let chunk = unsafe { &*head };
-            // memory ordering: SeqCst loads: the emptiness check is the
-            // consumer's half of the readiness handshake (signal.rs); they
-            // are plain loads on x86-64.
-            let dequeued = chunk.dequeue_index.load(Ordering::SeqCst);
-            let enqueued = chunk.enqueue_index.load(Ordering::SeqCst) & INDEX;
-            if dequeued >= enqueued.min(CHUNK) {
-                if dequeued < CHUNK {
-                    // No producer has claimed a slot that no consumer has.
-                    return None;
-                }
-                // Exhausted: move on if there is a next chunk.
-                if !self.advance_head(chunk, head, guard) {
-                    return None;
-                }
-                continue;
-            }
-            // memory ordering: SeqCst, as for the producers' claim.
-            let claim = chunk.dequeue_index.fetch_add(1, Ordering::SeqCst);
-            if claim >= CHUNK {
-                // Past the end: move on at once (everyone after us waits
-                // for the head to advance, so this is no place to pause).
-                if !self.advance_head(chunk, head, guard) {
-                    return None;
-                }
-                continue;
-            }
-            if claim != dequeued {
-                // Another consumer claimed a slot between our load and our
-                // claim: the index line is contended. Step aside briefly
-                // (see `COLLISION_PAUSES`).
-                contention_pause(COLLISION_PAUSES);
-            }
-            // SAFETY: `claim < CHUNK` came from our fetch_add; pinned.
-            if let Some(value) = unsafe { chunk.take(claim) } {
-                return Some(value);
-            }
-            // The slot's producer has not published yet: it will retry
-            // elsewhere, and we look at the next slot.
+            // Its producer had not published: it retries in a later slot,
+            // and we claim the next one.
             cover!(paths::SLOT_SKIPPED);
         }
     }
 
-    /// True while no chunk was ever installed: nothing to read, no need to
-    /// pin. `head` never returns to null once set (until `Drop`).
+    /// What a consumer does after taking (or skipping) slot `offset`: the
+    /// claimer of a lap's last slot takes the chunk out of service.
+    ///
+    /// # Safety
+    /// The caller claimed slot `offset` of `chunk` at the head and has just
+    /// taken it.
     #[inline]
-    fn never_used(&self) -> bool {
-        // memory ordering: Relaxed; a null `head` is all we learn, and a
-        // non-null one is loaded again with Acquire by the caller.
-        self.head.load(Ordering::Relaxed).is_null()
-    }
-
-    /// Moves `head` from the exhausted `chunk` to its successor and retires
-    /// `chunk`. Returns false if there is no successor (the queue is empty).
-    fn advance_head(
-        &self,
-        chunk: &Chunk<T, CHUNK>,
-        head: *mut Chunk<T, CHUNK>,
-        guard: &epoch::Guard,
-    ) -> bool {
-        // memory ordering: SeqCst: part of the emptiness check (see
-        // `pop_pinned`); Acquire would do for the chunk's contents.
-        let next = chunk.next.load(Ordering::SeqCst);
-        if next.is_null() || next == Chunk::sealed() {
-            return false;
+    unsafe fn after_take(&self, chunk: *mut Chunk<T, CHUNK>, offset: usize) {
+        if offset + 1 == CHUNK {
+            // SAFETY: we claimed the lap's last slot, so `end_head_lap` moved
+            // both ends past the chunk before we took it, and every slot is
+            // claimed by both sides.
+            unsafe { self.lap_done(chunk) };
         }
-        // `tail` must not be left on a chunk we are about to retire, or a new
-        // operation could load it after its grace period started.
-        // memory ordering: Relaxed; only compared, and `advance_tail`'s CAS
-        // re-checks it.
-        if self.tail.load(Ordering::Relaxed) == head {
-            self.advance_tail(head, next);
-        }
-        // memory ordering: Release publishes `next` (which we loaded with
-        // Acquire-or-stronger) to consumers that load `head` with Acquire.
-        if self
-            .head
-            .compare_exchange(head, next, Ordering::Release, Ordering::Relaxed)
-            .is_ok()
-        {
-            cover!(paths::CHUNK_RETIRED);
-            // SAFETY: our CAS unlinked `head`: neither `head` nor `tail` points
-            // at it, and only we retire it.
-            unsafe { self.retire(head, guard) };
-        }
-        true
-    }
-
-    /// Moves `tail` from `from` to `to` unless someone already did.
-    #[inline]
-    fn advance_tail(&self, from: *mut Chunk<T, CHUNK>, to: *mut Chunk<T, CHUNK>) {
-        // memory ordering: Release publishes `to` (loaded with Acquire from
-        // `from.next`, or prepared by us) to producers that load `tail` with
-        // Acquire. A failure means another thread moved it; nothing to do.
-        let _ = self
-            .tail
-            .compare_exchange(from, to, Ordering::Release, Ordering::Relaxed);
     }
 
     /// The number of elements in the queue.
     ///
-    /// Exact when no operation is in flight; a close snapshot otherwise (see
-    /// the [module docs](self#guarantees)). Constant time.
+    /// Exact when no operation is in flight. Under concurrency it is the
+    /// distance between the two ends read at one instant when the tail did
+    /// not move while the head was read (retried a few times), otherwise a
+    /// snapshot that may miss pushes in flight. It counts a slot claimed by
+    /// a producer that has not written it yet. Constant time.
     ///
     /// ```
     /// use lazuli::Queue;
@@ -647,46 +569,16 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(queue.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        if self.never_used() {
-            return 0;
-        }
-        let _guard = epoch::pin();
-        // memory ordering: Acquire on every pointer, to read the chunks'
-        // fields; the counters are read Relaxed, since `len` promises only a
-        // snapshot under concurrency and is exact once operations have
-        // finished (their effects happen-before the caller's call then).
-        let head = self.head.load(Ordering::Acquire);
-        if head.is_null() {
-            return 0;
-        }
-        // SAFETY: loaded while pinned (see `push_pinned`).
-        let head_chunk = unsafe { &*head };
-        let dequeued = head_chunk.dequeue_index.load(Ordering::Relaxed).min(CHUNK);
-        let front = head_chunk.position().wrapping_add(dequeued);
-        let mut last = self.tail.load(Ordering::Acquire);
-        if last.is_null() {
-            // The first chunk is being installed: `tail` follows `head`.
-            last = head;
-        }
+        let mut attempts = 0;
         loop {
-            // SAFETY: loaded while pinned, from `tail`, `head` or a `next` pointer.
-            let next = unsafe { &*last }.next.load(Ordering::Acquire);
-            if next.is_null() || next == Chunk::sealed() {
-                break;
+            // memory ordering: SeqCst loads: a consistent snapshot needs the
+            // three in one order with the claims; plain loads on x86-64.
+            let tail = self.tail.index.load(Ordering::SeqCst);
+            let head = self.head.index.load(Ordering::SeqCst);
+            attempts += 1;
+            if self.tail.index.load(Ordering::SeqCst) == tail || attempts == 4 {
+                return Self::position(tail).saturating_sub(Self::position(head));
             }
-            last = next;
-        }
-        // SAFETY: as above.
-        let last_chunk = unsafe { &*last };
-        let enqueued = (last_chunk.enqueue_index.load(Ordering::Relaxed) & INDEX).min(CHUNK);
-        let back = last_chunk.position().wrapping_add(enqueued);
-        let len = back.wrapping_sub(front);
-        // Under concurrency `front` may be read after `back` moved on less
-        // than it did; that is an empty snapshot, not a huge one.
-        if len > isize::MAX as usize {
-            0
-        } else {
-            len
         }
     }
 
@@ -723,54 +615,14 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(queue.pop(), Some(1));
     /// ```
     pub fn close(&self) -> bool {
-        let _guard = epoch::pin();
-        let closed_here = loop {
-            // memory ordering: Acquire, as in `push_pinned`.
-            let tail = self.tail.load(Ordering::Acquire);
-            if tail.is_null() {
-                self.install_first_chunk();
-                continue;
-            }
-            // SAFETY: loaded while pinned (see `push_pinned`).
-            let chunk = unsafe { &*tail };
-            // First seal the last chunk's `next`, so that no chunk can be
-            // linked after it; only the last chunk is ever sealed.
-            // memory ordering: SeqCst, for the readiness handshake (a sealed
-            // chunk tells consumers the queue is closing); Acquire on
-            // failure to read a linked successor.
-            match chunk.next.compare_exchange(
-                ptr::null_mut(),
-                Chunk::sealed(),
-                Ordering::SeqCst,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    Self::mark_closed(chunk);
-                    break true;
-                }
-                Err(next) if next == Chunk::sealed() => {
-                    // Closed (or closing) by someone else; help finish, so
-                    // that `is_closed` is true when we return.
-                    Self::mark_closed(chunk);
-                    break false;
-                }
-                Err(next) => self.advance_tail(tail, next),
-            }
-        };
+        // memory ordering: SeqCst: the linearization point of `close`; every
+        // claim CAS after it reads the bit (RMWs on one location are totally
+        // ordered), and waiters' re-checks read it after their fence.
+        let closed_here = self.tail.index.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0;
         if closed_here {
             self.signal.notify_all();
         }
         closed_here
-    }
-
-    /// Sets `CLOSED` in the sealed last chunk's `enqueue_index`: from here on
-    /// every claim fails. This is the linearization point of `close`.
-    fn mark_closed(chunk: &Chunk<T, CHUNK>) {
-        // memory ordering: SeqCst: every claim after this RMW sees CLOSED (any
-        // ordering would give that, RMWs on one location being totally
-        // ordered), and the readiness handshake (signal.rs) relies on the
-        // total order.
-        chunk.enqueue_index.fetch_or(CLOSED, Ordering::SeqCst);
     }
 
     /// True once [`close`](Queue::close) has been called.
@@ -784,26 +636,9 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert!(queue.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        if self.never_used() {
-            return false;
-        }
-        let _guard = epoch::pin();
-        // memory ordering: Acquire on every pointer, to read the chunks;
-        // SeqCst on `enqueue_index`, the location `mark_closed` writes, so
-        // that "closed, then empty" checks are ordered after the close.
-        let mut last = self.tail.load(Ordering::Acquire);
-        if last.is_null() {
-            return false;
-        }
-        loop {
-            // SAFETY: loaded while pinned, from `tail` or a `next` pointer.
-            let chunk = unsafe { &*last };
-            let next = chunk.next.load(Ordering::Acquire);
-            if next.is_null() || next == Chunk::sealed() {
-                return chunk.enqueue_index.load(Ordering::SeqCst) & CLOSED != 0;
-            }
-            last = next;
-        }
+        // memory ordering: SeqCst, so that "closed, then empty" checks are
+        // ordered after the close's RMW on the same location.
+        self.tail.index.load(Ordering::SeqCst) & CLOSED != 0
     }
 }
 

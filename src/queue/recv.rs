@@ -28,7 +28,7 @@ use futures_core::{FusedFuture, FusedStream, Stream};
 
 use super::signal::{Source, Waiter};
 use super::{PushError, Queue, DEFAULT_CHUNK};
-use crate::sync::{epoch, thread};
+use crate::sync::thread;
 
 /// Paths of the readiness protocol that loom models assert they reach.
 #[cfg(loom)]
@@ -214,8 +214,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// queue is **not** woken by this push.
     #[doc(hidden)]
     pub fn push_unsignalled(&self, value: T) -> Result<(), PushError<T>> {
-        let guard = epoch::pin();
-        self.push_pinned(value, &guard)
+        self.push_quiet(value)
     }
 }
 

@@ -18,6 +18,13 @@ pub struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Adds `bytes` to the live count and raises the peak if needed.
+fn grow(bytes: usize) {
+    let live = LIVE_BYTES.fetch_add(bytes, Relaxed) + bytes;
+    PEAK_BYTES.fetch_max(live, Relaxed);
+}
 
 thread_local! {
     // Const-initialised and without destructors: touching them never
@@ -38,14 +45,14 @@ fn note(allocations: usize, bytes: isize) {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
-        LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+        grow(layout.size());
         note(1, layout.size() as isize);
         // SAFETY: forwarded contract.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
-        LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+        grow(layout.size());
         note(1, layout.size() as isize);
         // SAFETY: forwarded contract.
         unsafe { System.alloc_zeroed(layout) }
@@ -58,7 +65,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
-        LIVE_BYTES.fetch_add(new_size, Relaxed);
+        grow(new_size);
         LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
         note(1, new_size as isize - layout.size() as isize);
         // SAFETY: forwarded contract.
@@ -74,6 +81,17 @@ pub fn allocations() -> usize {
 /// Bytes currently allocated, process-wide.
 pub fn live_bytes() -> usize {
     LIVE_BYTES.load(Relaxed)
+}
+
+/// The most bytes allocated at once, process-wide, since the last
+/// [`reset_peak`].
+pub fn peak_bytes() -> usize {
+    PEAK_BYTES.load(Relaxed)
+}
+
+/// Starts a new peak measurement from the bytes allocated now.
+pub fn reset_peak() {
+    PEAK_BYTES.store(LIVE_BYTES.load(Relaxed), Relaxed);
 }
 
 /// Allocation calls made by the calling thread so far. Unlike

@@ -11,6 +11,7 @@ use crate::harness::Timing;
 
 pub mod list;
 pub mod queue;
+pub mod queue_regimes;
 pub mod sets;
 pub mod signal;
 pub mod skiplist;

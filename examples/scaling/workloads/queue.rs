@@ -1,4 +1,5 @@
-//! Queue workloads: `pairs` and `producers-consumers`, for `lazuli::Queue`
+//! Queue workloads: `pairs` and `producers-consumers` (the other regimes are
+//! in `queue_regimes.rs`), for `lazuli::Queue`
 //! (default chunk size) against crossbeam's `SegQueue`, concurrent-queue, `Mutex<VecDeque>` and
 //! `std::sync::mpsc`.
 //!
@@ -363,8 +364,9 @@ fn subjects(kind: Kind) -> Vec<Box<dyn Subject>> {
     ]
 }
 
+/// The queue group: these two, then the regimes of `queue_regimes.rs`.
 pub fn workloads() -> Vec<Workload> {
-    vec![
+    let mut all = vec![
         Workload {
             group: "queue",
             name: "pairs",
@@ -383,7 +385,9 @@ pub fn workloads() -> Vec<Workload> {
             fixed_threads: None,
             subjects: subjects(Kind::ProducersConsumers),
         },
-    ]
+    ];
+    all.extend(super::queue_regimes::workloads());
+    all
 }
 
 #[cfg(test)]

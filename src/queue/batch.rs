@@ -1,0 +1,215 @@
+//! Batches: [`Queue::push_iter`] and [`Queue::pop_into`].
+//!
+//! A batch claims up to the rest of a lap with one CAS (`claim.rs`) and then
+//! works slot by slot through a [`Run`] (producers) or a [`Drain`]
+//! (consumers). Both are drop guards: a panic in the user's iterator or
+//! `Extend` leaves no claimed slot unfinished, so no chunk is kept from
+//! reuse and no element is lost or dropped twice.
+
+use super::chunk::Published;
+use super::claim::{Backoff, Claim};
+#[cfg(loom)]
+use super::paths;
+use super::{PushError, Queue};
+use crate::sync::cover;
+
+impl<T, const CHUNK: usize> Queue<T, CHUNK> {
+    /// Appends every element of `values` at the back, in order, claiming up
+    /// to a lap's worth of slots with one compare-and-swap. Never blocks.
+    ///
+    /// Each element is its own linearizable push, and this thread's elements
+    /// keep their order; elements of other producers may come between them.
+    /// How many slots are claimed at once follows `values.size_hint()`'s
+    /// lower bound, so a `Vec`, an array or a range is pushed in lap-sized
+    /// runs. Each element wakes one waiting consumer, as `push` does.
+    ///
+    /// # Errors
+    /// Fails only once the queue is [closed](Queue::close): the first element
+    /// that found it closed is handed back, and the rest of `values` is not
+    /// consumed. Elements before it were pushed.
+    ///
+    /// If the iterator panics, the elements it yielded before are pushed and
+    /// slots claimed for later ones are given up (consumers skip them).
+    ///
+    /// ```
+    /// use lazuli::Queue;
+    ///
+    /// let queue = Queue::new();
+    /// queue.push_iter(0..5).unwrap();
+    /// let mut out = Vec::new();
+    /// assert_eq!(queue.pop_into(&mut out, 3), 3);
+    /// assert_eq!(out, [0, 1, 2]);
+    ///
+    /// queue.close();
+    /// let err = queue.push_iter([7, 8]).unwrap_err();
+    /// assert_eq!(err.into_inner(), 7);
+    /// ```
+    pub fn push_iter<I: IntoIterator<Item = T>>(&self, values: I) -> Result<(), PushError<T>> {
+        let mut values = values.into_iter();
+        let mut carried = values.next();
+        let mut backoff = Backoff::new();
+        while let Some(first) = carried.take() {
+            let want = values.size_hint().0.saturating_add(1);
+            let Some(claim) = self.claim_tail(want, &mut backoff) else {
+                return Err(PushError(first));
+            };
+            let mut run = Run {
+                queue: self,
+                claim,
+                next: claim.offset,
+            };
+            carried = run.fill(first, &mut values);
+        }
+        Ok(())
+    }
+
+    /// Moves up to `max` elements from the front into `dst`, in FIFO order,
+    /// and returns how many it moved. Returns at once: 0 means the queue was
+    /// empty (or `max` was 0).
+    ///
+    /// Up to a lap's worth of slots is claimed with one compare-and-swap, so
+    /// a batch of 32 costs one claim instead of 32. Each element is its own
+    /// linearizable pop.
+    ///
+    /// If `dst`'s `Extend` panics, the elements of the claimed run that it
+    /// had not taken yet are dropped (they are out of the queue by then).
+    ///
+    /// ```
+    /// use lazuli::Queue;
+    ///
+    /// let queue = Queue::new();
+    /// queue.push_iter(["a", "b", "c"]).unwrap();
+    /// let mut batch = Vec::with_capacity(32);
+    /// assert_eq!(queue.pop_into(&mut batch, 32), 3);
+    /// assert_eq!(batch, ["a", "b", "c"]);
+    /// assert_eq!(queue.pop_into(&mut batch, 32), 0);
+    /// ```
+    pub fn pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
+        let mut moved = 0;
+        let mut backoff = Backoff::new();
+        while moved < max {
+            let Some(claim) = self.claim_head(max - moved, &mut backoff) else {
+                break;
+            };
+            let mut run = Drain {
+                queue: self,
+                claim,
+                next: claim.offset,
+                moved: 0,
+            };
+            dst.extend(&mut run);
+            // An `Extend` that stopped early still gets every element, one
+            // at a time; what it does with them is its own business.
+            for value in run.by_ref() {
+                dst.extend(Some(value));
+            }
+            moved += run.moved;
+        }
+        moved
+    }
+}
+
+/// A run of tail slots being filled by `push_iter`. Dropping it (a panic in
+/// the user's iterator) gives up the slots it has not filled.
+struct Run<'a, T, const CHUNK: usize> {
+    queue: &'a Queue<T, CHUNK>,
+    claim: Claim<T, CHUNK>,
+    /// The next slot to fill.
+    next: usize,
+}
+
+impl<T, const CHUNK: usize> Run<'_, T, CHUNK> {
+    /// Fills the run: `value` first, then from `values`. Returns the next
+    /// value that needs a slot once the run is full (a value that came back
+    /// from a skipped slot, or the iterator's next), or `None` when the
+    /// iterator is done.
+    fn fill(&mut self, value: T, values: &mut impl Iterator<Item = T>) -> Option<T> {
+        let end = self.claim.offset + self.claim.count;
+        let mut carried = Some(value);
+        while self.next < end {
+            let Some(value) = carried.take().or_else(|| values.next()) else {
+                return None; // `Drop` gives up the rest
+            };
+            let slot = self.next;
+            self.next += 1;
+            // SAFETY: our claim holds the chunk alive while a slot of the run
+            // is unfinished, and `slot` is one of them.
+            let chunk = unsafe { &*self.claim.chunk };
+            // SAFETY: `slot` is ours, in the chunk's current lap.
+            match unsafe { chunk.publish(slot, value) } {
+                Published::Done => self.queue.signal.notify_one(),
+                Published::Skipped(value) => {
+                    // Skipped: the value goes into our next slot (still after
+                    // this one), or into the next run.
+                    cover!(paths::PRODUCER_RETRIED);
+                    carried = Some(value);
+                }
+            }
+        }
+        // The run is full: the next value, if any, needs the next run.
+        carried.or_else(|| values.next())
+    }
+}
+
+impl<T, const CHUNK: usize> Drop for Run<'_, T, CHUNK> {
+    fn drop(&mut self) {
+        let end = self.claim.offset + self.claim.count;
+        while self.next < end {
+            let slot = self.next;
+            self.next += 1;
+            cover!(paths::SLOT_GIVEN_UP);
+            // SAFETY: as in `fill`: the unfinished slots keep the chunk alive.
+            let chunk = unsafe { &*self.claim.chunk };
+            // SAFETY: `slot` is ours and unfinished.
+            unsafe { chunk.give_up(slot) };
+        }
+    }
+}
+
+/// A run of head slots being emptied by `pop_into`. Dropping it (a panic in
+/// the user's `Extend`) drops the elements it has not handed out.
+struct Drain<'a, T, const CHUNK: usize> {
+    queue: &'a Queue<T, CHUNK>,
+    claim: Claim<T, CHUNK>,
+    /// The next slot to take.
+    next: usize,
+    /// Elements handed out so far.
+    moved: usize,
+}
+
+impl<T, const CHUNK: usize> Iterator for Drain<'_, T, CHUNK> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let end = self.claim.offset + self.claim.count;
+        while self.next < end {
+            let slot = self.next;
+            self.next += 1;
+            // SAFETY: the run's unfinished slots keep the chunk alive.
+            let chunk = unsafe { &*self.claim.chunk };
+            // SAFETY: `slot` is ours, in the chunk's current lap.
+            let value = unsafe { chunk.take(slot) };
+            // SAFETY: we just took that slot.
+            unsafe { self.queue.after_take(self.claim.chunk, slot) };
+            if value.is_some() {
+                self.moved += 1;
+                return value;
+            }
+            cover!(paths::SLOT_SKIPPED);
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let end = self.claim.offset + self.claim.count;
+        (0, Some(end - self.next))
+    }
+}
+
+impl<T, const CHUNK: usize> Drop for Drain<'_, T, CHUNK> {
+    fn drop(&mut self) {
+        for value in self.by_ref() {
+            drop(value);
+        }
+    }
+}
