@@ -21,9 +21,13 @@
 //! ├── sync.rs        the one facade for atomics, cells, threads, the waker and
 //! │                  the epoch: std normally, loom under --cfg loom
 //! ├── queue/         Queue<T>
-//! │   ├── mod.rs     public API and the algorithm (Michael–Scott list of FAA chunks)
-//! │   ├── chunk.rs   one chunk: slot states, claim counters, recycling handshake
-//! │   ├── reclaim.rs the first chunk, the spare chunk, retirement through the epoch
+//! │   ├── mod.rs     public API and the algorithm (Michael–Scott list of
+//! │   │              chunks, claim indices in the queue as in SegQueue)
+//! │   ├── claim.rs   the two ends and the CAS that claims slots
+//! │   ├── chunk.rs   one chunk: slot states, publish/take, completion
+//! │   ├── lap.rs     a lap's end: linking, hand-over, hazard-slot helpers
+//! │   ├── reclaim.rs the first chunk, spares, the waiting list, retirement
+//! │   ├── batch.rs   push_iter / pop_into: one claim per run of slots
 //! │   ├── exclusive.rs  the &mut paths: push_mut, pop_mut, Drop, iterators
 //! │   ├── signal.rs  the waiter registry behind recv().await / recv_blocking()
 //! │   └── recv.rs    Recv, RecvStream, recv_blocking, recv_timeout
@@ -34,10 +38,13 @@
 //! └── skiplist/      SkipMap / SkipSet (Herlihy, Lev, Luchangco, Shavit 2007)
 //! ```
 //!
-//! Memory is reclaimed with crossbeam-epoch everywhere: an operation pins
-//! the epoch, and memory unlinked from a structure is freed only after every
-//! thread that was pinned at the time has unpinned. Entries and iterators
-//! of the sorted structures hold a pin while they live.
+//! Memory is reclaimed with crossbeam-epoch: memory unlinked from a
+//! structure is freed only after every thread that was pinned at the time
+//! has unpinned. The sorted structures pin on every operation, and their
+//! entries and iterators hold a pin while they live. The queue pins only at
+//! the rare lap end that needs a helper: a claimed slot keeps its chunk
+//! alive, and a finished chunk is reused at once unless a helper holds it
+//! (`queue` module docs).
 //!
 //! # Verification
 //!

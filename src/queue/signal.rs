@@ -90,7 +90,7 @@
 //!
 //! ```text
 //!  producer P                              consumer W
-//!  a: publish e (SeqCst RMW in push)       c: store WAITING; armed += 1 (or: re-arm store)
+//!  a: claim e's slot (SeqCst CAS in push)  c: store WAITING; armed += 1 (or: re-arm store)
 //!  b: load armed (SeqCst),                 d: fence(SeqCst)
 //!     then scan states (SeqCst loads)      e: pop; is_closed
 //! ```
@@ -98,7 +98,7 @@
 //! In the C++20 memory model (which Rust uses), suppose both miss: P's load
 //! `b` reads a value of `armed` (or of W's state byte) that precedes W's
 //! write `c`, and W's `pop` at `e` reads a value that precedes P's
-//! publishing RMW `a`. Then, in the single total order *S* of SeqCst
+//! claiming CAS `a`. Then, in the single total order *S* of SeqCst
 //! operations: `b` precedes `d` (b is SeqCst and is coherence-ordered
 //! before `c`, which happens before the fence `d`), `d` precedes `a` (a
 //! fence that happens before a load that is coherence-ordered before the
@@ -118,14 +118,18 @@
 //!
 //! **What this asks of the queue:** every value `pop` reads to conclude
 //! "empty" must precede, in its location's modification order, a SeqCst
-//! read-modify-write that strongly happens before the push's `notify_one`:
-//! the claim `fetch_add` on a chunk's enqueue index, the publishing
-//! `fetch_add` of `WRITTEN` on a slot, the CAS that links a chunk to `next`, and the CAS
-//! that installs the first chunk in `head` (a pop that reads `head == null`
-//! concludes "empty" from it). A consumer's `pop` may use any ordering for
-//! its loads: its fence orders them. `close` must make `is_closed` true
-//! before it calls `notify_all`. The producer side then needs no fence of its
-//! own: its SeqCst RMWs and the SeqCst load of `armed` stand in for one.
+//! read-modify-write that strongly happens before the push's `notify_one`.
+//! In `Queue` that is the tail index: a pop concludes "empty" only from a
+//! SeqCst load of the tail index whose position equals the head's (its
+//! cached `seen_tail` is only a hint to skip that load while a backlog
+//! lasts), and every push claims its slot with a SeqCst compare-and-swap
+//! on that index before it publishes and notifies. A pop that claims a
+//! slot not yet published does not conclude "empty" from it: it skips the
+//! slot, and the producer claims a later slot, again with a SeqCst CAS on
+//! the tail index. A consumer's `pop` may use any ordering for its loads:
+//! its fence orders them. `close` must make `is_closed` true before it
+//! calls `notify_all`. The producer side then needs no fence of its own: its
+//! SeqCst claim and the SeqCst load of `armed` stand in for one.
 //!
 //! `close` runs once per queue, so [`Signal::notify_all`] simply starts with
 //! `fence(SeqCst)`: with fences on both sides, the closer's scan sees a
@@ -307,7 +311,7 @@ impl Signal {
         #[cfg(loom)]
         fence(Ordering::SeqCst);
         // memory ordering: SeqCst, so that it is ordered in S after the
-        // push's SeqCst publishing RMW and pairs with the fence a consumer
+        // push's SeqCst claiming CAS and pairs with the fence a consumer
         // issues after arming (the handshake in the module doc). Reading an
         // increment or a later value also synchronizes with the increment
         // (all writes are RMWs), so the scan sees that waiter's `WAITING`.
