@@ -8,12 +8,19 @@
 //! # Guarantees
 //!
 //! * **Lock-free** in the strict sense: no operation waits without bound
-//!   for another thread. Two waits are bounded and then replaced by work:
-//!   a consumer that finds its slot claimed but not yet written checks it
-//!   `PATIENCE` (64) times, then skips it and the
-//!   producer retries in a later slot; a thread that finds a lap's end not
-//!   yet handed over checks [`LAP_PATIENCE`] (16) times, then does the
-//!   hand-over itself.
+//!   for another thread. Every wait is bounded and then replaced by work:
+//!   - a consumer that finds its slot claimed but not yet written checks it
+//!     `PATIENCE` (64) times, then skips it and the producer retries in a
+//!     later slot;
+//!   - a thread that finds a lap's end not yet handed over checks
+//!     [`LAP_PATIENCE`] (16) times, then does the hand-over itself; the
+//!     lap's last consumer gives the lap's last producer the same 16 checks
+//!     before it links the next chunk itself;
+//!   - the lap's last consumer scans the chunk for completion up to
+//!     `PATIENCE` times, then leaves it on the waiting list.
+//!
+//!   With a spin hint between checks, the longest of these is about 2 µs on
+//!   the development machine.
 //! * **Linearizable** `push`, `pop` and `close`: each takes effect at one
 //!   instant between its call and its return. Elements pushed by one thread
 //!   are popped in the order they were pushed, batches included.
