@@ -68,5 +68,7 @@ pub mod queue;
 pub mod skiplist;
 
 pub use list::{ListMap, ListSet};
-pub use queue::{PushError, Queue, Recv, RecvStream, RecvTimeoutError};
+pub use queue::{
+    OwnedRecv, OwnedRecvStream, PushError, Queue, Recv, RecvMany, RecvStream, RecvTimeoutError,
+};
 pub use skiplist::{SkipMap, SkipSet};
