@@ -145,6 +145,22 @@
 //! the step it hides is exactly the four-line argument above. The consumer
 //! side is the same code in both builds.
 //!
+//! ### Under ThreadSanitizer
+//!
+//! TSan builds happens-before from atomic releases and acquires, locks and
+//! thread joins; it ignores standalone fences. That is harmless here, because
+//! no fence in this protocol is what orders a *data* access. The fences
+//! order atomic accesses against each other (the store-buffering handshake
+//! above), which decides liveness: who wakes whom. Every element a consumer
+//! takes is ordered after its producer's write by the slot's publishing
+//! release and the pop's acquire; a slot handed from one owner to the next,
+//! by the `FREE` release store and the taking `Acquire` CAS; a waker, inside
+//! `AtomicWaker`, by read-modify-writes. So TSan sees every edge that keeps
+//! the non-atomic accesses apart, and needs neither a different form of the
+//! fences nor a suppression (CI runs the queue, signal, list and skiplist
+//! tests under it; `.ci/run`). What TSan cannot check, the handshake itself,
+//! is what the loom models and the argument above are for.
+//!
 //! ## Cancellation
 //!
 //! A consumer can stop waiting while it holds a notification it has not
