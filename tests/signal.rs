@@ -693,8 +693,9 @@ fn recv_many_consumers_in_select_and_on_threads_receive_every_item_exactly_once(
     received.extend(std::iter::from_fn(|| queue.pop()));
     let total = received.len();
     assert_each_exactly_once(received, 2 * per_producer);
+    // Under Miri's scheduler and its 100 items every burst may be of one.
     assert!(
-        batches < total,
+        cfg!(miri) || batches < total,
         "{batches} batches for {total} items: recv_many never took a burst"
     );
 }
