@@ -699,3 +699,29 @@ fn recv_many_consumers_in_select_and_on_threads_receive_every_item_exactly_once(
         "{batches} batches for {total} items: recv_many never took a burst"
     );
 }
+
+#[test]
+fn owned_and_batch_receives_are_send_sync_and_debug_without_bounds_on_t() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    /// Send but not Sync, and not Debug: the handles must need neither (a
+    /// `RecvMany` holds a `&mut Vec<T>`, so it is `Sync` only if `T` is).
+    struct NotDebug(std::cell::Cell<u8>);
+    let queue = Arc::new(Queue::<NotDebug>::new());
+    let recv = Arc::clone(&queue).recv_owned();
+    let stream = Arc::clone(&queue).stream_owned();
+    let mut buf = Vec::new();
+    let batch = queue.recv_many(&mut buf, 4);
+    send_sync(&recv);
+    send_sync(&stream);
+    send(&batch);
+    assert!(format!("{recv:?}").starts_with("OwnedRecv"));
+    assert!(format!("{stream:?}").starts_with("OwnedRecvStream"));
+    assert!(format!("{batch:?}").starts_with("RecvMany"));
+    drop(batch);
+    assert!(Arc::ptr_eq(recv.queue(), &queue));
+    assert!(Arc::ptr_eq(stream.queue(), &queue));
+    queue.push(NotDebug(std::cell::Cell::new(3))).unwrap();
+    let got = futures::executor::block_on(recv).expect("one element");
+    assert_eq!(got.0.get(), 3);
+}

@@ -1,7 +1,9 @@
 //! The readiness signal: how a consumer sleeps until the queue holds an element.
 //!
-//! [`Queue::recv`](super::Queue::recv), `recv_blocking`, `recv_timeout` and
-//! `stream` all wait through the one protocol in this module. Producers call
+//! [`Queue::recv`](super::Queue::recv), `recv_blocking`, `recv_timeout`,
+//! `stream`, their owned forms and `recv_many` all wait through the one
+//! protocol in this module, each as a [`Waiter`] over its [`Source`] (what
+//! it takes from, and how). Producers call
 //! [`Signal::notify_one`] after every successful push and the `close` call
 //! that closed the queue calls [`Signal::notify_all`].
 //!
