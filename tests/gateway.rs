@@ -172,6 +172,40 @@ async fn every_good_line_is_handled_once_and_every_bad_line_is_rejected() {
     assert_eq!(summary, expect, "the checksum differs");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_still_open_after_the_grace_period_is_cut_keeping_what_it_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let grace = Duration::from_secs(1);
+    let config = Config {
+        workers: 2,
+        grace,
+        stats_every: None,
+    };
+    let server = tokio::spawn(server::serve(listener, config, async {
+        let _ = shutdown_rx.await;
+    }));
+    let sent = script(0, 1_000, true);
+    let mut stuck = TcpStream::connect(addr).await.unwrap();
+    send(&mut stuck, &sent.bytes).await;
+    // Never closed: still open when the shutdown begins. What it sent is in
+    // the server's socket buffer or already read; the server must read all
+    // of it during the grace period before cutting the connection.
+    let started = Instant::now();
+    shutdown_tx.send(()).unwrap();
+    let summary = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("the server waited past its grace period")
+        .expect("the server panicked");
+    assert!(
+        started.elapsed() >= grace,
+        "the server cut an open connection before the grace period ended"
+    );
+    assert_eq!(summary, sent.expect, "what the cut connection sent");
+    drop(stuck);
+}
+
 #[test]
 fn the_summary_line_has_the_documented_format() {
     let summary = Summary {
