@@ -127,9 +127,15 @@ pub async fn serve(
                     readers.spawn(read(stream, Arc::clone(&queue), Arc::clone(&counters)));
                 }
                 // A connection that failed before we took it, or no file
-                // descriptor left: the listener itself is still good.
-                Err(e) => eprintln!("accept: {e}"),
+                // descriptor left: the listener itself is still good. Pause
+                // a little, in case it is the descriptors.
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             },
+            // Reap finished readers, so a long run does not pile them up.
+            Some(_) = readers.join_next(), if !readers.is_empty() => {}
         }
     }
 
