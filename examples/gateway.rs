@@ -31,7 +31,6 @@
 mod server;
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -41,7 +40,8 @@ const USAGE: &str = "usage: gateway --listen ADDR [--workers N]";
 
 /// The command line.
 struct Args {
-    listen: SocketAddr,
+    /// `host:port`; a name is resolved, and port 0 picks a free port.
+    listen: String,
     workers: usize,
 }
 
@@ -116,7 +116,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match TcpListener::bind(args.listen).await {
+    let listener = match TcpListener::bind(args.listen.as_str()).await {
         Ok(listener) => listener,
         Err(e) => {
             eprintln!("cannot listen on {}: {e}", args.listen);

@@ -221,24 +221,41 @@ fn the_summary_line_has_the_documented_format() {
 }
 
 /// `target/<profile>/examples/gateway`, which `cargo test` builds along with
-/// this test; `None` if it was not built (e.g. `cargo test --test gateway`).
-fn example_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?; // .../deps/gateway-<hash>
+/// this test; `Err(why)` if it was not built (e.g. `cargo test --test
+/// gateway` alone) or is older than the example's sources.
+fn example_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .ok_or("no profile directory")?; // .../<profile>/deps/gateway-<hash>
     let binary = profile_dir
         .join("examples")
         .join(format!("gateway{}", std::env::consts::EXE_SUFFIX));
-    binary.exists().then_some(binary)
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified());
+    let built = modified(&binary).map_err(|_| format!("{} is not built", binary.display()))?;
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for source in ["gateway.rs", "gateway/server.rs"] {
+        if modified(&examples.join(source)).is_ok_and(|changed| changed > built) {
+            return Err(format!(
+                "{} is older than examples/{source}",
+                binary.display()
+            ));
+        }
+    }
+    Ok(binary)
 }
 
 #[test]
 #[cfg(unix)]
 fn the_example_binary_drains_and_reports_on_sigterm() {
-    let Some(binary) = example_binary() else {
-        eprintln!(
-            "skipped: examples/gateway is not built (run `cargo test`, not `--test gateway`)"
-        );
-        return;
+    let binary = match example_binary() {
+        Ok(binary) => binary,
+        Err(why) => {
+            // `cargo test` (without `--test`) builds the examples first.
+            eprintln!("skipped: {why}; run `cargo test` to build the example");
+            return;
+        }
     };
     let mut child = Command::new(binary)
         .args(["--listen", "127.0.0.1:0", "--workers", "2"])
