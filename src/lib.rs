@@ -30,7 +30,11 @@
 //! │   ├── batch.rs   push_iter / pop_into: one claim per run of slots
 //! │   ├── exclusive.rs  the &mut paths: push_mut, pop_mut, Drop, iterators
 //! │   ├── signal.rs  the waiter registry behind recv().await / recv_blocking()
-//! │   └── recv.rs    Recv, RecvStream, recv_blocking, recv_timeout
+//! │   ├── recv.rs    Recv, RecvStream, recv_blocking, recv_timeout, and the one
+//! │   │              future/stream state machine they all share
+//! │   └── recv/
+//! │       ├── owned.rs  recv_owned, stream_owned: 'static forms over an Arc
+//! │       └── many.rs   recv_many, recv_many_blocking: a burst per wake-up
 //! ├── lazy/          protocol pieces of the lazy list family, shared by both:
 //! │                  node lock, marked/fully_linked, validation, value slots,
 //! │                  retirement, guard-scoped entries, striped length
@@ -52,7 +56,8 @@
 //! prove that they reach the paths they claim to cover), the test suites run
 //! under Miri, proptest checks each structure against its `std` model, and a
 //! linearizability checker (Wing & Gong with Lowe's memoisation) checks
-//! histories recorded from real threads. See the README.
+//! histories recorded from real threads. The concurrent tests also run under
+//! ThreadSanitizer. See the README.
 //!
 //! # Model-checking your own code with loom
 //!
@@ -75,5 +80,7 @@ pub mod queue;
 pub mod skiplist;
 
 pub use list::{ListMap, ListSet};
-pub use queue::{PushError, Queue, Recv, RecvStream, RecvTimeoutError};
+pub use queue::{
+    OwnedRecv, OwnedRecvStream, PushError, Queue, Recv, RecvMany, RecvStream, RecvTimeoutError,
+};
 pub use skiplist::{SkipMap, SkipSet};

@@ -468,3 +468,260 @@ fn idle_waiters_use_no_cpu() {
         "8 idle waiters used {used:?} of CPU in 1 s"
     );
 }
+
+/// Compiles only for futures and streams that `tokio::spawn` accepts.
+fn assert_spawnable<F: Send + 'static>(_: &F) {}
+
+#[test]
+#[cfg_attr(miri, ignore = "a multi-threaded tokio runtime is too slow under Miri")]
+fn owned_futures_and_streams_in_spawned_tasks_receive_every_item_exactly_once() {
+    let per_producer = 50_000u64;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let queue = Arc::new(Queue::<u64>::new());
+    let mut consumers = Vec::new();
+    for _ in 0..2 {
+        // A task that owns a stream.
+        let stream = Arc::clone(&queue).stream_owned();
+        assert_spawnable(&stream);
+        consumers.push(runtime.spawn(stream.collect::<Vec<_>>()));
+        // A task that makes a fresh owned future per element.
+        let queue = Arc::clone(&queue);
+        assert_spawnable(&Arc::clone(&queue).recv_owned());
+        consumers.push(runtime.spawn(async move {
+            let mut got = Vec::new();
+            while let Some(v) = Arc::clone(&queue).recv_owned().await {
+                got.push(v);
+            }
+            got
+        }));
+    }
+    let producers: Vec<_> = (0..2u64)
+        .map(|p| {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                for i in 0..per_producer {
+                    queue.push(p * per_producer + i).unwrap();
+                    if i % 8192 == 0 {
+                        thread::sleep(Duration::from_micros(200)); // let them wait
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    queue.close();
+    let received = runtime.block_on(async {
+        let mut all = Vec::new();
+        for c in consumers {
+            all.extend(c.await.expect("a consumer task panicked"));
+        }
+        all
+    });
+    assert_each_exactly_once(received, 2 * per_producer);
+    assert_eq!(
+        Arc::strong_count(&queue),
+        1,
+        "finished owned receives must not keep the queue alive"
+    );
+}
+
+#[test]
+fn an_owned_recv_dropped_after_its_wakeup_passes_the_element_on() {
+    let queue = Arc::new(Queue::<&str>::new());
+    let (first_woken, first_waker) = counting_waker();
+    let (second_woken, second_waker) = counting_waker();
+    let mut first = Arc::clone(&queue).recv_owned();
+    let mut second = Arc::clone(&queue).stream_owned();
+    assert!(first
+        .poll_unpin(&mut Context::from_waker(&first_waker))
+        .is_pending());
+    assert!(second
+        .poll_next_unpin(&mut Context::from_waker(&second_waker))
+        .is_pending());
+    queue.push("only").unwrap();
+    let woken = |c: &CountingWaker| c.0.load(Ordering::SeqCst);
+    assert_eq!(woken(&first_woken), 1, "the first waiter is woken first");
+    assert_eq!(woken(&second_woken), 0, "one push, one wake-up");
+    drop(first); // as select! drops a losing arm
+    assert_eq!(
+        woken(&second_woken),
+        1,
+        "the cancelled owned future must pass its wake-up on"
+    );
+    assert_eq!(
+        second.poll_next_unpin(&mut Context::from_waker(&second_waker)),
+        Poll::Ready(Some("only")),
+        "the element must not be lost"
+    );
+    queue.close();
+    assert_eq!(
+        futures::executor::block_on(second.next()),
+        None,
+        "closed and drained"
+    );
+    assert!(futures::stream::FusedStream::is_terminated(&second));
+    drop(second);
+    assert_eq!(Arc::strong_count(&queue), 1, "no handle leaked");
+}
+
+#[test]
+fn recv_many_waits_only_while_empty_and_takes_at_most_the_limit() {
+    let queue = Queue::<u32>::new();
+    let (woken, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut buf = vec![100];
+    {
+        let mut batch = queue.recv_many(&mut buf, 4);
+        assert!(batch.poll_unpin(&mut cx).is_pending(), "empty: it waits");
+        queue.push_iter(0..10).unwrap();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the push woke it");
+        assert_eq!(batch.poll_unpin(&mut cx), Poll::Ready(4), "up to the limit");
+    }
+    assert_eq!(buf, [100, 0, 1, 2, 3], "appended after what was there");
+    let once = |buf: &mut Vec<u32>, limit| futures::executor::block_on(queue.recv_many(buf, limit));
+    assert_eq!(
+        once(&mut buf, 100),
+        6,
+        "takes what is there, waits for no more"
+    );
+    assert_eq!(buf.len(), 11);
+    assert_eq!(once(&mut buf, 0), 0, "a zero limit returns at once");
+    queue.push(10).unwrap();
+    queue.close();
+    assert_eq!(
+        once(&mut buf, 5),
+        1,
+        "elements pushed before close still come"
+    );
+    assert_eq!(once(&mut buf, 5), 0, "0 once closed and drained");
+    assert_eq!(queue.recv_many_blocking(&mut buf, 5), 0);
+    assert_eq!(buf, [100, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+}
+
+#[test]
+fn a_recv_many_dropped_before_completion_takes_nothing() {
+    let queue = Queue::<u8>::new();
+    let (_, waker) = counting_waker();
+    let mut buf = Vec::new();
+    for _ in 0..scaled(1000) {
+        let mut batch = queue.recv_many(&mut buf, 8);
+        assert!(batch
+            .poll_unpin(&mut Context::from_waker(&waker))
+            .is_pending());
+        queue.push_iter([1, 2]).unwrap();
+        drop(batch);
+        assert!(
+            buf.is_empty(),
+            "a cancelled recv_many must not touch the buffer"
+        );
+        assert_eq!(queue.len(), 2, "a cancelled recv_many must take nothing");
+        assert_eq!(queue.pop_into(&mut buf, 8), 2);
+        buf.clear();
+    }
+}
+
+#[test]
+fn recv_many_consumers_in_select_and_on_threads_receive_every_item_exactly_once() {
+    let per_producer = scaled(50_000) as u64;
+    let queue = Queue::<u64>::new();
+    let (shutdown_tx, shutdown_rx) = futures::channel::oneshot::channel::<()>();
+    let (mut received, batches) = thread::scope(|s| {
+        let blocking: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let (mut got, mut buf, mut batches) = (Vec::new(), Vec::new(), 0usize);
+                    while queue.recv_many_blocking(&mut buf, 32) > 0 {
+                        assert!(buf.len() <= 32, "more than the limit");
+                        got.append(&mut buf);
+                        batches += 1;
+                    }
+                    (got, batches)
+                })
+            })
+            .collect();
+        let selecting = s.spawn(|| {
+            futures::executor::block_on(async {
+                let (mut got, mut buf, mut batches) = (Vec::new(), Vec::new(), 0usize);
+                let mut shutdown = shutdown_rx.fuse();
+                loop {
+                    futures::select! {
+                        n = queue.recv_many(&mut buf, 16) => {
+                            assert_eq!(n, buf.len(), "the count is what was appended");
+                            assert!(n <= 16, "more than the limit");
+                            if n == 0 { break; }
+                            got.append(&mut buf);
+                            batches += 1;
+                        }
+                        _ = shutdown => break,
+                    }
+                }
+                (got, batches)
+            })
+        });
+        let producers: Vec<_> = (0..2u64)
+            .map(|p| {
+                let queue = &queue;
+                s.spawn(move || {
+                    for i in (0..per_producer).step_by(4) {
+                        let end = (i + 4).min(per_producer);
+                        queue
+                            .push_iter(p * per_producer + i..p * per_producer + end)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for p in producers {
+            p.join().unwrap();
+        }
+        shutdown_tx.send(()).unwrap();
+        let (mut all, mut batches) = selecting.join().unwrap();
+        queue.close();
+        for c in blocking {
+            let (got, n) = c.join().unwrap();
+            all.extend(got);
+            batches += n;
+        }
+        (all, batches)
+    });
+    // What the cancelled select! arm left behind is still in the queue.
+    received.extend(std::iter::from_fn(|| queue.pop()));
+    let total = received.len();
+    assert_each_exactly_once(received, 2 * per_producer);
+    // Under Miri's scheduler and its 100 items every burst may be of one.
+    assert!(
+        cfg!(miri) || batches < total,
+        "{batches} batches for {total} items: recv_many never took a burst"
+    );
+}
+
+#[test]
+fn owned_and_batch_receives_are_send_sync_and_debug_without_bounds_on_t() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    /// Send but not Sync, and not Debug: the handles must need neither (a
+    /// `RecvMany` holds a `&mut Vec<T>`, so it is `Sync` only if `T` is).
+    struct NotDebug(std::cell::Cell<u8>);
+    let queue = Arc::new(Queue::<NotDebug>::new());
+    let recv = Arc::clone(&queue).recv_owned();
+    let stream = Arc::clone(&queue).stream_owned();
+    let mut buf = Vec::new();
+    let batch = queue.recv_many(&mut buf, 4);
+    send_sync(&recv);
+    send_sync(&stream);
+    send(&batch);
+    assert!(format!("{recv:?}").starts_with("OwnedRecv"));
+    assert!(format!("{stream:?}").starts_with("OwnedRecvStream"));
+    assert!(format!("{batch:?}").starts_with("RecvMany"));
+    drop(batch);
+    assert!(Arc::ptr_eq(recv.queue(), &queue));
+    assert!(Arc::ptr_eq(stream.queue(), &queue));
+    queue.push(NotDebug(std::cell::Cell::new(3))).unwrap();
+    let got = futures::executor::block_on(recv).expect("one element");
+    assert_eq!(got.0.get(), 3);
+}

@@ -1,6 +1,8 @@
 //! loom models of the readiness signal (`src/queue/signal.rs`): the
 //! push/register handshake, one wake-up per push, passing a cancelled
-//! wake-up on, and close.
+//! wake-up on, and close; for `recv`, `recv_blocking`, `recv_timeout` and
+//! the batch waits `recv_many`/`recv_many_blocking`. (The owned forms run the
+//! same state machine over an `Arc`; `tests/signal.rs` covers them.)
 //!
 //! Waiting is real inside these models: async consumers run under
 //! `loom::future::block_on` with loom's waker, blocking ones park loom
@@ -30,18 +32,31 @@ use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
 
-/// Polls `recv` once; if it is pending, waits to be woken and then drops it
-/// without polling again: a `select!` whose other arm won just as this one
-/// was woken. Returns what the first poll got.
-struct CancelAfterWake<'a> {
-    recv: Option<Recv<'a, u32>>,
+/// Polls a receive future once; if it is pending, waits to be woken and
+/// then drops it without polling again: a `select!` whose other arm won just
+/// as this one was woken. Returns what the first poll got, or the output's
+/// default (`None`, 0) if it was cancelled.
+struct CancelAfterWake<F> {
+    recv: Option<F>,
     polled: bool,
 }
 
-impl Future for CancelAfterWake<'_> {
-    type Output = Option<u32>;
+impl<F> CancelAfterWake<F> {
+    fn new(recv: F) -> Self {
+        CancelAfterWake {
+            recv: Some(recv),
+            polled: false,
+        }
+    }
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+impl<F: Future + Unpin> Future for CancelAfterWake<F>
+where
+    F::Output: Default,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         let Some(recv) = this.recv.as_mut() else {
             unreachable!("polled after completion")
@@ -49,7 +64,7 @@ impl Future for CancelAfterWake<'_> {
         if this.polled {
             // Woken: cancel, as select! drops its losing arm.
             this.recv = None;
-            return Poll::Ready(None);
+            return Poll::Ready(F::Output::default());
         }
         let got = Pin::new(recv).poll(cx);
         if got.is_ready() {
@@ -142,10 +157,7 @@ fn a_consumer_cancelled_after_its_wakeup_does_not_strand_the_element() {
             let canceller = {
                 let queue = queue.clone();
                 thread::spawn(move || {
-                    let got = block_on(CancelAfterWake {
-                        recv: Some(queue.recv()),
-                        polled: false,
-                    });
+                    let got = block_on(CancelAfterWake::new(queue.recv()));
                     if got.is_some() {
                         // It took the element on its first poll; give the other
                         // consumer something to finish on.
@@ -298,6 +310,99 @@ fn a_waiter_in_a_grown_registry_gets_a_wakeup_passed_on() {
                 Some(1),
                 "the push must reach the consumer"
             );
+        },
+    );
+}
+
+#[test]
+fn recv_many_takes_a_burst_without_losing_a_wakeup() {
+    explore(
+        "signal: push; push || recv_many(2)",
+        3,
+        &[&WOKE_ONE, &RECHECK_READY],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    queue.push(1).unwrap();
+                    queue.push(2).unwrap();
+                })
+            };
+            let mut buf = Vec::new();
+            let taken = block_on(queue.recv_many(&mut buf, 2));
+            assert!(taken >= 1, "woken without an element");
+            assert_eq!(taken, buf.len(), "the count is what was appended");
+            producer.join().unwrap();
+            buf.extend(queue.pop());
+            assert_eq!(buf, [1, 2], "each element once, in order");
+        },
+    );
+}
+
+#[test]
+fn recv_many_blocking_returns_zero_only_when_closed_and_drained() {
+    explore(
+        "signal: push; close || recv_many_blocking loop",
+        3,
+        &[&WOKE_ONE, &CLOSE_WOKE, &RECHECK_READY],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    queue.push(1).unwrap();
+                    assert!(queue.close());
+                })
+            };
+            let mut buf = Vec::new();
+            while queue.recv_many_blocking(&mut buf, 4) > 0 {}
+            assert_eq!(buf, [1], "0 came before the element was taken");
+            producer.join().unwrap();
+        },
+    );
+}
+
+#[test]
+fn a_recv_many_cancelled_after_its_wakeup_does_not_strand_the_element() {
+    explore(
+        "signal: push || recv_many-then-cancel || recv_many",
+        2,
+        &[&WOKE_ONE, &CANCEL_PASSED_ON],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let canceller = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let taken = block_on(CancelAfterWake::new(queue.recv_many(&mut buf, 2)));
+                    assert_eq!(taken, buf.len(), "cancelled: the buffer is untouched");
+                    if taken > 0 {
+                        // It took the element on its first poll; give the
+                        // other consumer something to finish on.
+                        queue.push(2).unwrap();
+                    }
+                    buf
+                })
+            };
+            let producer = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(1).unwrap())
+            };
+            let mut buf = Vec::new();
+            let taken = block_on(queue.recv_many(&mut buf, 2));
+            assert!(taken >= 1, "the queue is closed only below");
+            // If this consumer took 1 in its own re-check, the canceller may
+            // still be asleep with nothing to wake it for; the close ends it.
+            queue.close();
+            let cancelled_got = canceller.join().unwrap();
+            producer.join().unwrap();
+            match cancelled_got[..] {
+                [1] => assert_eq!(buf, [2]),
+                [] => assert_eq!(buf, [1], "the cancelled consumer took nothing"),
+                _ => panic!("the cancelled consumer got {cancelled_got:?}"),
+            }
+            assert_eq!(queue.pop(), None, "exactly once");
         },
     );
 }

@@ -1,7 +1,10 @@
 //! Waiting for an element: [`Queue::recv`], [`Queue::recv_blocking`],
-//! [`Queue::recv_timeout`] and [`Queue::stream`].
+//! [`Queue::recv_timeout`] and [`Queue::stream`]; their owned forms
+//! [`Queue::recv_owned`] and [`Queue::stream_owned`] (in `recv/owned.rs`); and
+//! the batch forms [`Queue::recv_many`] and [`Queue::recv_many_blocking`] (in
+//! `recv/many.rs`).
 //!
-//! All four are thin shells around one protocol, the waiter registry in
+//! All of them are thin shells around one protocol, the waiter registry in
 //! `signal.rs`: take an element if there is one; otherwise register a waker
 //! in a slot of one's own, re-check the queue, and sleep until a push (or
 //! `close`) wakes exactly this waiter. The async forms hand the task's waker
@@ -14,6 +17,11 @@
 //! Every form returns as soon as an element is available and reports the
 //! end only once the queue is closed **and** drained: elements pushed before
 //! `close` are still delivered.
+//!
+//! The futures and streams differ only in what their [`Waiter`] holds: a
+//! `&Queue` (borrowing forms), an `Arc<Queue>` (owned forms) or a queue and
+//! a buffer (`recv_many`). [`Receiving`] is the one future/stream state
+//! machine that all of them wrap.
 
 use core::fmt;
 use core::future::Future;
@@ -26,20 +34,54 @@ use std::time::Instant;
 
 use futures_core::{FusedFuture, FusedStream, Stream};
 
-use super::signal::{Source, Waiter};
+use super::signal::{Signal, Source, Waiter};
 use super::{PushError, Queue, DEFAULT_CHUNK};
 use crate::sync::thread;
+
+mod many;
+mod owned;
+
+pub use many::RecvMany;
+pub use owned::{OwnedRecv, OwnedRecvStream};
 
 /// Paths of the readiness protocol that loom models assert they reach.
 #[cfg(loom)]
 #[doc(hidden)]
 pub use super::signal::paths as signal_paths;
 
-impl<T, const CHUNK: usize> Source for Queue<T, CHUNK> {
+// SAFETY: the signal is a field of the borrowed queue, which outlives the
+// borrow, and it is the same field on every call.
+unsafe impl<T, const CHUNK: usize> Source for &Queue<T, CHUNK> {
     type Item = T;
 
     #[inline]
-    fn try_take(&self) -> Option<T> {
+    fn signal(&self) -> &Signal {
+        &self.signal
+    }
+
+    #[inline]
+    fn try_take(&mut self) -> Option<T> {
+        self.pop()
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        Queue::is_closed(self)
+    }
+}
+
+// SAFETY: the signal is a field of the shared queue, which lives at least as
+// long as this `Arc`, and it is the same field on every call.
+unsafe impl<T, const CHUNK: usize> Source for Arc<Queue<T, CHUNK>> {
+    type Item = T;
+
+    #[inline]
+    fn signal(&self) -> &Signal {
+        &self.signal
+    }
+
+    #[inline]
+    fn try_take(&mut self) -> Option<T> {
         self.pop()
     }
 
@@ -86,11 +128,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// producer.join().unwrap();
     /// ```
     pub fn recv(&self) -> Recv<'_, T, CHUNK> {
-        Recv {
-            queue: self,
-            waiter: Waiter::new(&self.signal),
-            done: false,
-        }
+        Recv(Receiving::new(self))
     }
 
     /// Takes an element, parking the calling thread until one is pushed;
@@ -118,15 +156,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         if let Some(element) = self.pop() {
             return Some(element);
         }
-        let waker = unparking_waker();
-        let mut waiter = Waiter::new(&self.signal);
-        loop {
-            match waiter.poll(self, &waker) {
-                Poll::Ready(element) => return element,
-                // Spurious unparks are fine: the loop polls again.
-                Poll::Pending => thread::park(),
-            }
-        }
+        wait_blocking(self)
     }
 
     /// Takes an element, parking the calling thread for at most `timeout`.
@@ -162,9 +192,9 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
         let deadline = Deadline::after(timeout);
         let waker = unparking_waker();
-        let mut waiter = Waiter::new(&self.signal);
+        let mut waiter = Waiter::new(self);
         loop {
-            match waiter.poll(self, &waker) {
+            match waiter.poll(&waker) {
                 Poll::Ready(Some(element)) => return Ok(element),
                 Poll::Ready(None) => return Err(RecvTimeoutError::Closed),
                 // Dropping `waiter` on return passes on a wake-up that raced
@@ -199,11 +229,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(all, [1, 2, 3]);
     /// ```
     pub fn stream(&self) -> RecvStream<'_, T, CHUNK> {
-        RecvStream {
-            queue: self,
-            waiter: Waiter::new(&self.signal),
-            done: false,
-        }
+        RecvStream(Receiving::new(self))
     }
 }
 
@@ -262,6 +288,20 @@ impl Deadline {
     }
 }
 
+/// Waits on `source` with the calling thread parked between polls; `None`
+/// once closed and drained. The blocking form of every receive.
+fn wait_blocking<S: Source>(source: S) -> Option<S::Item> {
+    let waker = unparking_waker();
+    let mut waiter = Waiter::new(source);
+    loop {
+        match waiter.poll(&waker) {
+            Poll::Ready(got) => return got,
+            // Spurious unparks are fine: the loop polls again.
+            Poll::Pending => thread::park(),
+        }
+    }
+}
+
 /// A waker that unparks the thread that created it.
 fn unparking_waker() -> Waker {
     struct Unpark(thread::Thread);
@@ -293,43 +333,25 @@ fn unparking_waker() -> Waker {
 /// assert_eq!(futures::executor::block_on(recv), Some('x'));
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Recv<'a, T, const CHUNK: usize = DEFAULT_CHUNK> {
-    queue: &'a Queue<T, CHUNK>,
-    waiter: Waiter<'a>,
-    done: bool,
-}
+pub struct Recv<'a, T, const CHUNK: usize = DEFAULT_CHUNK>(Receiving<&'a Queue<T, CHUNK>>);
 
 impl<T, const CHUNK: usize> Future for Recv<'_, T, CHUNK> {
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = self.get_mut();
-        assert!(!this.done, "`Recv` polled after it completed");
-        match this.waiter.poll(this.queue, cx.waker()) {
-            Poll::Ready(element) => {
-                // Give the slot back now rather than when the future is
-                // dropped, which may be much later.
-                this.waiter.release();
-                this.done = true;
-                Poll::Ready(element)
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        self.get_mut().0.poll_once(cx)
     }
 }
 
 impl<T, const CHUNK: usize> FusedFuture for Recv<'_, T, CHUNK> {
     fn is_terminated(&self) -> bool {
-        self.done
+        self.0.done
     }
 }
 
 impl<T, const CHUNK: usize> fmt::Debug for Recv<'_, T, CHUNK> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recv")
-            .field("waiter", &self.waiter)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
+        self.0.debug("Recv", f)
     }
 }
 
@@ -350,30 +372,84 @@ impl<T, const CHUNK: usize> fmt::Debug for Recv<'_, T, CHUNK> {
 /// });
 /// ```
 #[must_use = "streams do nothing unless polled"]
-pub struct RecvStream<'a, T, const CHUNK: usize = DEFAULT_CHUNK> {
-    queue: &'a Queue<T, CHUNK>,
-    waiter: Waiter<'a>,
-    done: bool,
-}
+pub struct RecvStream<'a, T, const CHUNK: usize = DEFAULT_CHUNK>(Receiving<&'a Queue<T, CHUNK>>);
 
 impl<T, const CHUNK: usize> Stream for RecvStream<'_, T, CHUNK> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = self.get_mut();
-        if this.done {
+        self.get_mut().0.poll_next(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<T, const CHUNK: usize> FusedStream for RecvStream<'_, T, CHUNK> {
+    fn is_terminated(&self) -> bool {
+        self.0.done
+    }
+}
+
+impl<T, const CHUNK: usize> fmt::Debug for RecvStream<'_, T, CHUNK> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.debug("RecvStream", f)
+    }
+}
+
+/// The state machine behind every receive future and stream: a waiter on
+/// its source, and whether the receive has finished.
+///
+/// As a future ([`poll_once`](Receiving::poll_once)) it gives its slot back
+/// as soon as it completes; as a stream ([`poll_next`](Receiving::poll_next))
+/// it keeps the slot between items and gives it back at the end. Dropping it
+/// releases the slot and passes on a wake-up it had not acted on, which is
+/// what makes every receive cancel safe.
+struct Receiving<S: Source> {
+    waiter: Waiter<S>,
+    done: bool,
+}
+
+impl<S: Source> Receiving<S> {
+    fn new(source: S) -> Self {
+        Receiving {
+            waiter: Waiter::new(source),
+            done: false,
+        }
+    }
+
+    /// What this receive waits on.
+    fn source(&self) -> &S {
+        self.waiter.source()
+    }
+
+    /// `Future::poll`: one item, or `None` once closed and drained.
+    fn poll_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        assert!(!self.done, "a receive future was polled after it completed");
+        let got = self.waiter.poll(cx.waker());
+        if got.is_ready() {
+            // Give the slot back now rather than when the future is dropped,
+            // which may be much later.
+            self.waiter.release();
+            self.done = true;
+        }
+        got
+    }
+
+    /// `Stream::poll_next`: the next item, or `None` for good once closed
+    /// and drained.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.done {
             return Poll::Ready(None);
         }
-        match this.waiter.poll(this.queue, cx.waker()) {
-            // Keep the slot (now OWNED, not waiting) for the next item.
-            Poll::Ready(Some(element)) => Poll::Ready(Some(element)),
-            Poll::Ready(None) => {
-                this.waiter.release();
-                this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
+        let got = self.waiter.poll(cx.waker());
+        // On an item keep the slot (now OWNED, not waiting) for the next one.
+        if let Poll::Ready(None) = got {
+            self.waiter.release();
+            self.done = true;
         }
+        got
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -383,17 +459,9 @@ impl<T, const CHUNK: usize> Stream for RecvStream<'_, T, CHUNK> {
             (0, None)
         }
     }
-}
 
-impl<T, const CHUNK: usize> FusedStream for RecvStream<'_, T, CHUNK> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-impl<T, const CHUNK: usize> fmt::Debug for RecvStream<'_, T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvStream")
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
             .field("waiter", &self.waiter)
             .field("done", &self.done)
             .finish_non_exhaustive()

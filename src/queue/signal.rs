@@ -1,7 +1,9 @@
 //! The readiness signal: how a consumer sleeps until the queue holds an element.
 //!
-//! [`Queue::recv`](super::Queue::recv), `recv_blocking`, `recv_timeout` and
-//! `stream` all wait through the one protocol in this module. Producers call
+//! [`Queue::recv`](super::Queue::recv), `recv_blocking`, `recv_timeout`,
+//! `stream`, their owned forms and `recv_many` all wait through the one
+//! protocol in this module, each as a [`Waiter`] over its [`Source`] (what
+//! it takes from, and how). Producers call
 //! [`Signal::notify_one`] after every successful push and the `close` call
 //! that closed the queue calls [`Signal::notify_all`].
 //!
@@ -149,6 +151,22 @@
 //! the step it hides is exactly the four-line argument above. The consumer
 //! side is the same code in both builds.
 //!
+//! ### Under ThreadSanitizer
+//!
+//! TSan builds happens-before from atomic releases and acquires, locks and
+//! thread joins; it ignores standalone fences. That is harmless here, because
+//! no fence in this protocol is what orders a *data* access. The fences
+//! order atomic accesses against each other (the store-buffering handshake
+//! above), which decides liveness: who wakes whom. Every element a consumer
+//! takes is ordered after its producer's write by the slot's publishing
+//! release and the pop's acquire; a slot handed from one owner to the next,
+//! by the `FREE` release store and the taking `Acquire` CAS; a waker, inside
+//! `AtomicWaker`, by read-modify-writes. So TSan sees every edge that keeps
+//! the non-atomic accesses apart, and needs neither a different form of the
+//! fences nor a suppression (CI runs the queue, signal, list and skiplist
+//! tests under it; `.ci/run`). What TSan cannot check, the handshake itself,
+//! is what the loom models and the argument above are for.
+//!
 //! ## Cancellation
 //!
 //! A consumer can stop waiting while it holds a notification it has not
@@ -262,20 +280,53 @@ impl Page {
     }
 }
 
-/// One slot, borrowed for as long as the signal lives.
+/// One slot of a registry: a handle that `acquire_slot` gives out.
+///
+/// It is a pointer, not a borrow, so that a waiter can own the queue it waits
+/// on (an `Arc`) and its slot side by side. Its invariant: a `SlotRef` is
+/// used only while the [`Signal`] that handed it out is alive. `acquire_slot`
+/// makes it, and a [`Waiter`] keeps it only next to its [`Source`], whose
+/// contract keeps that signal alive; the signal's methods that take one are
+/// private to this module.
 #[derive(Clone, Copy)]
-struct SlotRef<'a> {
-    page: &'a Page,
+struct SlotRef {
+    page: ptr::NonNull<Page>,
     index: usize,
 }
 
-impl<'a> SlotRef<'a> {
-    fn state(self) -> &'a AtomicU8 {
-        &self.page.states[self.index]
+// SAFETY: a `SlotRef` stands for a shared reference to a `Page`, and a
+// `Page` is made of atomics and `AtomicWaker`s only, so it is `Sync`:
+// sending or sharing such a reference between threads is sound. (Checked by
+// `page_is_sync` below.)
+unsafe impl Send for SlotRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for SlotRef {}
+
+const _: () = {
+    const fn page_is_sync<P: Sync>() {}
+    page_is_sync::<Page>();
+};
+
+impl SlotRef {
+    fn new(page: &Page, index: usize) -> Self {
+        SlotRef {
+            page: ptr::NonNull::from(page),
+            index,
+        }
     }
 
-    fn waker(self) -> &'a AtomicWaker {
-        &self.page.wakers[self.index]
+    fn page(&self) -> &Page {
+        // SAFETY: the type's invariant: the signal that handed this slot out
+        // is alive, and it frees its pages only when it is dropped.
+        unsafe { self.page.as_ref() }
+    }
+
+    fn state(&self) -> &AtomicU8 {
+        &self.page().states[self.index]
+    }
+
+    fn waker(&self) -> &AtomicWaker {
+        &self.page().wakers[self.index]
     }
 }
 
@@ -391,7 +442,7 @@ impl Signal {
 
     /// Take a `FREE` slot (it becomes `OWNED`), growing the registry if every
     /// slot is owned.
-    fn acquire_slot(&self) -> SlotRef<'_> {
+    fn acquire_slot(&self) -> SlotRef {
         let mut link = &self.shared.pages;
         let mut capacity = FIRST_PAGE;
         loop {
@@ -416,7 +467,7 @@ impl Signal {
                         // SAFETY: just linked, so it lives as long as `self`
                         // (see `pages`).
                         let page = unsafe { &*new };
-                        return SlotRef { page, index: 0 };
+                        return SlotRef::new(page, 0);
                     }
                     Err(_) => {
                         // Another consumer linked a page first; ours was never
@@ -438,7 +489,7 @@ impl Signal {
                         .compare_exchange(FREE, OWNED, Ordering::Acquire, Ordering::Relaxed)
                         .is_ok()
                 {
-                    return SlotRef { page, index };
+                    return SlotRef::new(page, index);
                 }
             }
             link = &page.next;
@@ -447,7 +498,7 @@ impl Signal {
     }
 
     /// `OWNED → WAITING` and count the slot in `armed`.
-    fn arm(&self, slot: SlotRef<'_>) {
+    fn arm(&self, slot: SlotRef) {
         // memory ordering: Release, so a notifier whose CAS reads WAITING
         // sees the waker registered before it (AtomicWaker synchronizes the
         // waker itself; this keeps the state table honest too).
@@ -462,7 +513,7 @@ impl Signal {
 
     /// `NOTIFIED → WAITING` by the owner, whose notification turned out to be
     /// for an element somebody else took. The slot stays counted.
-    fn rearm(&self, slot: SlotRef<'_>) {
+    fn rearm(&self, slot: SlotRef) {
         // memory ordering: SeqCst store then SeqCst fence: a producer's
         // SeqCst scan that reads the old NOTIFIED precedes this store in S,
         // hence precedes the fence, so the re-check sees its element.
@@ -474,7 +525,7 @@ impl Signal {
     /// `WAITING`/`NOTIFIED → OWNED` by the owner. Returns true if the slot
     /// was `NOTIFIED` and the caller has not popped since seeing it, so the
     /// notification must be passed on.
-    fn disarm(&self, slot: SlotRef<'_>) -> bool {
+    fn disarm(&self, slot: SlotRef) -> bool {
         // memory ordering: success Relaxed: no producer chose us, nothing to
         // synchronize with. Failure Acquire: pairs with the notifier's AcqRel
         // CAS, so its push happens before our pass-on (see `pass_on`).
@@ -498,7 +549,7 @@ impl Signal {
 
     /// `NOTIFIED → OWNED` by the owner, which has popped since it saw
     /// `NOTIFIED` (read with Acquire): the notification is used up.
-    fn consume_notification(&self, slot: SlotRef<'_>) {
+    fn consume_notification(&self, slot: SlotRef) {
         // memory ordering: only the owner writes a NOTIFIED slot.
         slot.state().store(OWNED, Ordering::Relaxed);
         self.uncount();
@@ -532,7 +583,9 @@ impl Drop for Signal {
         let mut page = self.shared.pages.load(Ordering::Relaxed);
         while !page.is_null() {
             // SAFETY: every linked page came from `Box::into_raw` and is
-            // freed only here, once; `&mut self` means no `SlotRef` is left.
+            // freed only here, once; `&mut self` means no `Waiter` is left
+            // (each keeps its `Source`, which keeps this signal alive), so
+            // no `SlotRef` is left either.
             let boxed = unsafe { Box::from_raw(page) };
             // memory ordering: as above.
             page = boxed.next.load(Ordering::Relaxed);
@@ -553,18 +606,31 @@ impl core::fmt::Debug for Signal {
     }
 }
 
-/// What a waiter waits on: something to pop from that can be closed.
-pub(crate) trait Source {
-    /// What a successful pop yields.
+/// What a waiter waits on: something to take from, which can be closed, and
+/// the registry of the queue behind it.
+///
+/// A [`Waiter`] owns its source: a `&Queue` for the borrowing futures, an
+/// `Arc<Queue>` for the owned ones, a queue and a buffer for `recv_many`.
+///
+/// # Safety
+///
+/// [`signal`](Source::signal) returns the same [`Signal`] on every call,
+/// and that signal is not dropped before the source is. A `Waiter` keeps
+/// pointers into the registry's pages next to its source and relies on this
+/// to use them.
+pub(crate) unsafe trait Source {
+    /// What a successful take yields.
     type Item;
-    /// Take one element if there is one; never blocks.
-    fn try_take(&self) -> Option<Self::Item>;
+    /// The registry to wait in.
+    fn signal(&self) -> &Signal;
+    /// Take what there is, if anything; never blocks.
+    fn try_take(&mut self) -> Option<Self::Item>;
     /// True once no element can be added any more.
     fn is_closed(&self) -> bool;
 }
 
 /// `Some(Some(x))`: got `x`; `Some(None)`: closed and drained; `None`: wait.
-fn try_ready<S: Source>(source: &S) -> Option<Option<S::Item>> {
+fn try_ready<S: Source>(source: &mut S) -> Option<Option<S::Item>> {
     if let Some(item) = source.try_take() {
         return Some(Some(item));
     }
@@ -577,36 +643,45 @@ fn try_ready<S: Source>(source: &S) -> Option<Option<S::Item>> {
     None
 }
 
-/// One consumer's wait: the slot it owns, if any, across polls.
+/// One consumer's wait: its source, and the slot it owns, if any, across
+/// polls.
 ///
 /// Dropping a `Waiter` releases its slot and passes on a notification it
 /// had not acted on, so a waiter can be abandoned at any point.
-pub(crate) struct Waiter<'a> {
-    signal: &'a Signal,
-    slot: Option<SlotRef<'a>>,
+pub(crate) struct Waiter<S: Source> {
+    source: S,
+    /// Handed out by `source.signal()`, which the `Source` contract keeps
+    /// alive as long as `source`: the `SlotRef` invariant holds.
+    slot: Option<SlotRef>,
 }
 
-impl<'a> Waiter<'a> {
-    /// A waiter that owns no slot yet.
-    pub(crate) fn new(signal: &'a Signal) -> Self {
-        Waiter { signal, slot: None }
+impl<S: Source> Waiter<S> {
+    /// A waiter on `source` that owns no slot yet.
+    pub(crate) fn new(source: S) -> Self {
+        Waiter { source, slot: None }
     }
 
-    /// Take an element from `source`, or arrange for `waker` to be woken when
-    /// one may be there. `Ready(None)` means closed and drained.
+    /// What this waiter waits on.
+    pub(crate) fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// Take an element from the source, or arrange for `waker` to be woken
+    /// when one may be there. `Ready(None)` means closed and drained.
     ///
     /// After `Ready` the waiter keeps its slot (`OWNED`) for the next poll;
     /// call [`Waiter::release`] or drop it when done.
-    pub(crate) fn poll<S: Source>(&mut self, source: &S, waker: &Waker) -> Poll<Option<S::Item>> {
+    pub(crate) fn poll(&mut self, waker: &Waker) -> Poll<Option<S::Item>> {
         let slot = match self.slot {
             None => {
-                if let Some(ready) = try_ready(source) {
+                if let Some(ready) = try_ready(&mut self.source) {
                     return Poll::Ready(ready);
                 }
-                let slot = self.signal.acquire_slot();
+                let signal = self.source.signal();
+                let slot = signal.acquire_slot();
                 self.slot = Some(slot);
                 slot.waker().register(waker);
-                self.signal.arm(slot);
+                signal.arm(slot);
                 slot
             }
             // memory ordering: only the owner moves a slot into or out of
@@ -614,11 +689,11 @@ impl<'a> Waiter<'a> {
             Some(slot) if slot.state().load(Ordering::Relaxed) == OWNED => {
                 // A stream between items: not armed, so no waker is needed
                 // unless it has to wait.
-                if let Some(ready) = try_ready(source) {
+                if let Some(ready) = try_ready(&mut self.source) {
                     return Poll::Ready(ready);
                 }
                 slot.waker().register(waker);
-                self.signal.arm(slot);
+                self.source.signal().arm(slot);
                 slot
             }
             Some(slot) => {
@@ -631,27 +706,28 @@ impl<'a> Waiter<'a> {
                     WAITING => {} // a spurious poll or a new waker: still armed
                     state => {
                         debug_assert_eq!(state, NOTIFIED, "armed slots are WAITING or NOTIFIED");
-                        if let Some(ready) = try_ready(source) {
+                        if let Some(ready) = try_ready(&mut self.source) {
                             // We popped after seeing NOTIFIED: the
                             // notification is used, nothing to pass on.
-                            self.signal.consume_notification(slot);
+                            self.source.signal().consume_notification(slot);
                             return Poll::Ready(ready);
                         }
                         // The element we were woken for was taken by another
                         // consumer: the wake-up did its job. Wait again.
                         cover!(paths::REARMED);
-                        self.signal.rearm(slot);
+                        self.source.signal().rearm(slot);
                     }
                 }
                 slot
             }
         };
         // Armed: the re-check half of the handshake.
-        if let Some(ready) = try_ready(source) {
+        if let Some(ready) = try_ready(&mut self.source) {
             cover!(paths::RECHECK_READY);
-            if self.signal.disarm(slot) {
+            let signal = self.source.signal();
+            if signal.disarm(slot) {
                 cover!(paths::RECHECK_PASSED_ON);
-                self.signal.pass_on();
+                signal.pass_on();
             }
             return Poll::Ready(ready);
         }
@@ -662,9 +738,10 @@ impl<'a> Waiter<'a> {
     /// not acted on). The waiter may be polled again afterwards.
     pub(crate) fn release(&mut self) {
         let Some(slot) = self.slot.take() else { return };
+        let signal = self.source.signal();
         // memory ordering: only the owner stores OWNED, so reading it needs
         // no synchronization; the other states are handled by `disarm`.
-        let pass_on = slot.state().load(Ordering::Relaxed) != OWNED && self.signal.disarm(slot);
+        let pass_on = slot.state().load(Ordering::Relaxed) != OWNED && signal.disarm(slot);
         // Drop the registered waker now, so an idle slot keeps no task or
         // thread alive. A notifier racing with us may take it first and wake
         // it once, spuriously.
@@ -674,18 +751,18 @@ impl<'a> Waiter<'a> {
         slot.state().store(FREE, Ordering::Release);
         if pass_on {
             cover!(paths::CANCEL_PASSED_ON);
-            self.signal.pass_on();
+            signal.pass_on();
         }
     }
 }
 
-impl Drop for Waiter<'_> {
+impl<S: Source> Drop for Waiter<S> {
     fn drop(&mut self) {
         self.release();
     }
 }
 
-impl core::fmt::Debug for Waiter<'_> {
+impl<S: Source> core::fmt::Debug for Waiter<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Waiter")
             .field("registered", &self.slot.is_some())

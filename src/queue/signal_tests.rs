@@ -32,9 +32,14 @@ impl Tokens {
     }
 }
 
-impl Source for Tokens {
+// SAFETY: `signal` is always the same field of the borrowed `Tokens`, which
+// outlives the reference.
+unsafe impl Source for &Tokens {
     type Item = ();
-    fn try_take(&self) -> Option<()> {
+    fn signal(&self) -> &Signal {
+        &self.signal
+    }
+    fn try_take(&mut self) -> Option<()> {
         let mut n = self.count.load(Ordering::SeqCst);
         while n > 0 {
             match self
@@ -90,14 +95,11 @@ fn a_push_with_no_waiter_allocates_and_arms_nothing() {
 fn registry_grows_by_doubling_and_reuses_released_slots() {
     let tokens = Tokens::new();
     let (_, waker) = counting();
-    let mut waiters: Vec<Waiter<'_>> = (0..FIRST_PAGE * 3 + 1)
-        .map(|_| Waiter::new(&tokens.signal))
+    let mut waiters: Vec<Waiter<&Tokens>> = (0..FIRST_PAGE * 3 + 1)
+        .map(|_| Waiter::new(&tokens))
         .collect();
     for w in &mut waiters {
-        assert!(
-            w.poll(&tokens, &waker).is_pending(),
-            "empty queue must wait"
-        );
+        assert!(w.poll(&waker).is_pending(), "empty queue must wait");
     }
     // 8 + 16 + 32 slots for 25 waiters.
     assert_eq!(slot_count(&tokens.signal), FIRST_PAGE * 7);
@@ -107,11 +109,11 @@ fn registry_grows_by_doubling_and_reuses_released_slots() {
     );
     drop(waiters);
     assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
-    let mut again: Vec<Waiter<'_>> = (0..FIRST_PAGE * 3 + 1)
-        .map(|_| Waiter::new(&tokens.signal))
+    let mut again: Vec<Waiter<&Tokens>> = (0..FIRST_PAGE * 3 + 1)
+        .map(|_| Waiter::new(&tokens))
         .collect();
     for w in &mut again {
-        assert!(w.poll(&tokens, &waker).is_pending());
+        assert!(w.poll(&waker).is_pending());
     }
     assert_eq!(
         slot_count(&tokens.signal),
@@ -124,9 +126,9 @@ fn registry_grows_by_doubling_and_reuses_released_slots() {
 fn each_push_wakes_exactly_one_waiter() {
     let tokens = Tokens::new();
     let wakers: Vec<_> = (0..FIRST_PAGE).map(|_| counting()).collect();
-    let mut waiters: Vec<_> = wakers.iter().map(|_| Waiter::new(&tokens.signal)).collect();
+    let mut waiters: Vec<_> = wakers.iter().map(|_| Waiter::new(&tokens)).collect();
     for (w, (_, waker)) in waiters.iter_mut().zip(&wakers) {
-        assert!(w.poll(&tokens, waker).is_pending());
+        assert!(w.poll(waker).is_pending());
     }
     for pushed in 1..=FIRST_PAGE {
         tokens.push();
@@ -141,7 +143,7 @@ fn each_push_wakes_exactly_one_waiter() {
     }
     for (w, (_, waker)) in waiters.iter_mut().zip(&wakers) {
         assert_eq!(
-            w.poll(&tokens, waker),
+            w.poll(waker),
             Poll::Ready(Some(())),
             "a woken waiter finds its token"
         );
@@ -152,15 +154,15 @@ fn each_push_wakes_exactly_one_waiter() {
 fn close_wakes_every_waiter_and_they_see_the_end() {
     let tokens = Tokens::new();
     let wakers: Vec<_> = (0..FIRST_PAGE + 3).map(|_| counting()).collect();
-    let mut waiters: Vec<_> = wakers.iter().map(|_| Waiter::new(&tokens.signal)).collect();
+    let mut waiters: Vec<_> = wakers.iter().map(|_| Waiter::new(&tokens)).collect();
     for (w, (_, waker)) in waiters.iter_mut().zip(&wakers) {
-        assert!(w.poll(&tokens, waker).is_pending());
+        assert!(w.poll(waker).is_pending());
     }
     tokens.close();
     for (i, (w, (c, waker))) in waiters.iter_mut().zip(&wakers).enumerate() {
         assert_eq!(woken(c), 1, "waiter {i} must be woken by close");
         assert_eq!(
-            w.poll(&tokens, waker),
+            w.poll(waker),
             Poll::Ready(None),
             "waiter {i} must see closed"
         );
@@ -172,16 +174,16 @@ fn a_dropped_notified_waiter_passes_its_wakeup_on() {
     let tokens = Tokens::new();
     let (first_count, first_waker) = counting();
     let (second_count, second_waker) = counting();
-    let mut first = Waiter::new(&tokens.signal);
-    let mut second = Waiter::new(&tokens.signal);
-    assert!(first.poll(&tokens, &first_waker).is_pending());
-    assert!(second.poll(&tokens, &second_waker).is_pending());
+    let mut first = Waiter::new(&tokens);
+    let mut second = Waiter::new(&tokens);
+    assert!(first.poll(&first_waker).is_pending());
+    assert!(second.poll(&second_waker).is_pending());
     tokens.push();
     assert_eq!(woken(&first_count), 1, "the lowest slot is notified first");
     assert_eq!(woken(&second_count), 0);
     drop(first); // cancelled after being woken, without popping
     assert_eq!(woken(&second_count), 1, "the wake-up must be passed on");
-    assert_eq!(second.poll(&tokens, &second_waker), Poll::Ready(Some(())));
+    assert_eq!(second.poll(&second_waker), Poll::Ready(Some(())));
     assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
 }
 
@@ -189,25 +191,22 @@ fn a_dropped_notified_waiter_passes_its_wakeup_on() {
 fn a_notified_waiter_that_finds_the_token_gone_waits_again() {
     let tokens = Tokens::new();
     let (count, waker) = counting();
-    let mut waiter = Waiter::new(&tokens.signal);
-    assert!(waiter.poll(&tokens, &waker).is_pending());
+    let mut waiter = Waiter::new(&tokens);
+    assert!(waiter.poll(&waker).is_pending());
     tokens.push();
     assert_eq!(
-        tokens.try_take(),
+        (&tokens).try_take(),
         Some(()),
         "a consumer that never slept takes it"
     );
-    assert!(
-        waiter.poll(&tokens, &waker).is_pending(),
-        "nothing left: wait again"
-    );
+    assert!(waiter.poll(&waker).is_pending(), "nothing left: wait again");
     tokens.push();
     assert_eq!(
         woken(&count),
         2,
         "the re-armed waiter is woken by the next push"
     );
-    assert_eq!(waiter.poll(&tokens, &waker), Poll::Ready(Some(())));
+    assert_eq!(waiter.poll(&waker), Poll::Ready(Some(())));
 }
 
 #[test]
@@ -215,9 +214,9 @@ fn a_new_waker_replaces_the_old_one() {
     let tokens = Tokens::new();
     let (old_count, old_waker) = counting();
     let (new_count, new_waker) = counting();
-    let mut waiter = Waiter::new(&tokens.signal);
-    assert!(waiter.poll(&tokens, &old_waker).is_pending());
-    assert!(waiter.poll(&tokens, &new_waker).is_pending());
+    let mut waiter = Waiter::new(&tokens);
+    assert!(waiter.poll(&old_waker).is_pending());
+    assert!(waiter.poll(&new_waker).is_pending());
     tokens.push();
     assert_eq!(
         (woken(&old_count), woken(&new_count)),
@@ -244,9 +243,9 @@ fn parked_threads_receive_every_token_and_end_on_close() {
             s.spawn(|| {
                 let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
                 loop {
-                    let mut waiter = Waiter::new(&tokens.signal);
+                    let mut waiter = Waiter::new(&tokens);
                     let got = loop {
-                        match waiter.poll(&tokens, &waker) {
+                        match waiter.poll(&waker) {
                             Poll::Ready(got) => break got,
                             Poll::Pending => std::thread::park(),
                         }

@@ -17,11 +17,25 @@ pub mod map_model;
 pub mod map_suite;
 pub mod ordered_cases;
 
-/// Scale a loop count down under Miri, which runs code about 1000x slower.
+/// Scale a loop count down under Miri, which runs code about 1000x slower,
+/// and by `N` when the environment sets `LAZULI_TEST_SCALE_DOWN=N` (CI does
+/// for ThreadSanitizer, which runs code 5 to 15x slower and checks every
+/// access). Never below 8, so that every loop still runs.
 pub fn scaled(n: usize) -> usize {
     if cfg!(miri) {
-        (n / 1000).max(8)
-    } else {
+        return (n / 1000).max(8);
+    }
+    static DIVISOR: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let divisor = *DIVISOR.get_or_init(|| {
+        std::env::var("LAZULI_TEST_SCALE_DOWN")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(1)
+    });
+    if divisor == 1 {
         n
+    } else {
+        (n / divisor).max(8)
     }
 }
