@@ -11,6 +11,14 @@
 //! - `std::sync::mpsc` has a single receiver, so it runs producers-consumers
 //!   only where there is one consumer (1 and 2 threads) and no pairs at all.
 //!
+//! - `queue/batch32` (1 and 2 threads), `queue/spsc-backlog` and
+//!   `queue/ping-pong`: the regimes of issue 12, `Queue` against `SegQueue`
+//!   only. batch32: each thread pushes 32 and pops 32 (`Queue`: `push_iter`
+//!   / `pop_into`; `SegQueue` loops). spsc-backlog: one producer, one
+//!   consumer spinning on `pop`, 1M elements queued before the clock
+//!   starts. ping-pong: a token bounced between two threads through two
+//!   queues; one element = one round trip.
+//!
 //! Threads are spawned per sample and released by a barrier; the clock runs
 //! from the barrier to the last join. For the fixed-duration, interleaved
 //! comparison across all structures, run the scaling example instead:
@@ -18,6 +26,7 @@
 
 use std::collections::VecDeque;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,11 +35,30 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 const THREADS: [usize; 4] = [1, 2, 4, 8];
 const ALTERNATE_BURST: u64 = 16;
+const BATCH: u64 = 32;
+const PREFILL: u64 = 1 << 20;
 
 /// What the benchmarks need from a queue.
 trait BenchQueue: Sync {
     fn push(&self, value: u64);
     fn pop(&self) -> Option<u64>;
+    /// Pushes `values`; only `Queue` has a batch call, the others loop.
+    fn push_batch(&self, values: std::ops::Range<u64>) {
+        for value in values {
+            self.push(value);
+        }
+    }
+    /// Pops up to `max` into `out`; only `Queue` has a batch call.
+    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
+        let before = out.len();
+        while out.len() - before < max {
+            match self.pop() {
+                Some(value) => out.push(value),
+                None => break,
+            }
+        }
+        out.len() - before
+    }
 }
 
 impl BenchQueue for lazuli::Queue<u64> {
@@ -41,6 +69,13 @@ impl BenchQueue for lazuli::Queue<u64> {
     }
     fn pop(&self) -> Option<u64> {
         lazuli::Queue::pop(self)
+    }
+    fn push_batch(&self, values: std::ops::Range<u64>) {
+        let pushed = self.push_iter(values);
+        debug_assert!(pushed.is_ok());
+    }
+    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
+        self.pop_into(out, max)
     }
 }
 
@@ -279,6 +314,100 @@ fn queue_producers_consumers(c: &mut Criterion) {
     });
 }
 
+fn batch32<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
+    let batches = iters.div_ceil(BATCH).div_ceil(threads as u64);
+    let jobs = (0..threads)
+        .map(|_| {
+            move || {
+                let mut out = Vec::with_capacity(BATCH as usize);
+                for b in 0..batches {
+                    queue.push_batch(b * BATCH..(b + 1) * BATCH);
+                    out.clear();
+                    black_box(queue.pop_batch(&mut out, BATCH as usize));
+                }
+            }
+        })
+        .collect();
+    timed(jobs)
+}
+
+fn spsc_backlog<Q: BenchQueue>(queue: &Q, iters: u64) -> Duration {
+    for value in 0..PREFILL {
+        queue.push(value);
+    }
+    let producer: Box<dyn FnOnce() + Send + '_> = Box::new(move || {
+        for value in 0..iters {
+            queue.push(value);
+        }
+    });
+    let consumer: Box<dyn FnOnce() + Send + '_> = Box::new(move || {
+        let mut taken = 0;
+        while taken < iters {
+            match queue.pop() {
+                Some(value) => {
+                    black_box(value);
+                    taken += 1;
+                }
+                None => std::hint::spin_loop(),
+            }
+        }
+    });
+    timed(vec![producer, consumer])
+}
+
+fn ping_pong<Q: BenchQueue>(there: &Q, back: &Q, iters: u64) -> Duration {
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            // memory ordering: "keep going" only.
+            while !stop.load(Ordering::Relaxed) {
+                match there.pop() {
+                    Some(token) => back.push(token),
+                    None => std::hint::spin_loop(),
+                }
+            }
+        });
+        let start = Instant::now();
+        for token in 0..iters {
+            there.push(token);
+            while back.pop().is_none() {
+                std::hint::spin_loop();
+            }
+        }
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        elapsed
+    })
+}
+
+fn regimes<Q: BenchQueue>(c: &mut Criterion, name: &str, make: fn() -> Q) {
+    let mut group = c.benchmark_group("queue/batch32");
+    group.throughput(Throughput::Elements(1));
+    for threads in [1, 2] {
+        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
+            b.iter_custom(|iters| batch32(&make(), t, iters))
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("queue/spsc-backlog");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| spsc_backlog(&make(), iters))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("queue/ping-pong");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| ping_pong(&make(), &make(), iters))
+    });
+    group.finish();
+}
+
+fn queue_regimes(c: &mut Criterion) {
+    regimes(c, "lazuli::Queue", lazuli::Queue::new);
+    regimes(c, "SegQueue", crossbeam_queue::SegQueue::new);
+}
+
 /// In a private module so that the generated `pub fn benches` needs no docs.
 mod group {
     use super::*;
@@ -289,7 +418,7 @@ mod group {
             .sample_size(10)
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_secs(1));
-        targets = queue_pairs, queue_producers_consumers
+        targets = queue_pairs, queue_producers_consumers, queue_regimes
     }
 }
 criterion_main!(group::benches);
