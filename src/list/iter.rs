@@ -3,11 +3,11 @@
 //!
 //! A borrowing iterator holds one epoch guard for its whole life, plus the
 //! last node it yielded from each end. Forwards it follows `next` pointers
-//! from the last yielded node (even a removed one: its `next` is frozen at a
-//! successor that was reachable when it was unlinked), skipping marked nodes;
-//! so keys strictly increase and a key present throughout is never skipped.
-//! Backwards it searches from the head for the largest key below the last one
-//! yielded (O(n) per step on a list). The two ends stop when they meet.
+//! from the last yielded node while that node is unmarked, skipping marked
+//! nodes; from a removed last node it searches again by its key. Backwards
+//! it searches from the head for the largest key below the last one yielded
+//! (O(n) per step on a list). Neither end ever stops for good: see the
+//! module doc's [iteration semantics](super#iteration-semantics).
 
 use core::borrow::Borrow;
 use core::fmt;
@@ -29,7 +29,6 @@ struct Cursor<'a, K, V> {
     front: Option<NonNull<Node<K, V>>>,
     /// The last node yielded from the back.
     back: Option<NonNull<Node<K, V>>>,
-    finished: bool,
 }
 
 /// Whether `key` is at or after `bound`, as a lower bound.
@@ -57,7 +56,6 @@ impl<'a, K: Ord, V> Cursor<'a, K, V> {
             guard: epoch::pin(),
             front: None,
             back: None,
-            finished: false,
         }
     }
 
@@ -78,20 +76,29 @@ impl<'a, K: Ord, V> Cursor<'a, K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        if self.finished {
-            return None;
-        }
         let candidate = match self.front {
             None => self.map.raw.lower_bound(start, &self.guard),
-            Some(front) => RawList::live_after(self.node(front), &self.guard),
+            Some(front) => {
+                let last = self.node(front);
+                let after = RawList::live_after(last, &self.guard);
+                // The walk read `last.next` before this flag. Unmarked now,
+                // `last` was unmarked (so in the list) when its `next` was
+                // read: the walk started from a real edge. Marked, `last.next`
+                // may be frozen since long before this call (a resumed
+                // iterator), so search again from its key instead.
+                if last.links.state.is_marked() {
+                    self.map
+                        .raw
+                        .lower_bound::<K>(Bound::Excluded(&last.key), &self.guard)
+                } else {
+                    after
+                }
+            }
         };
         let candidate = candidate.filter(|c| {
             below(c.key.borrow(), end) && self.back.is_none_or(|b| c.key < self.node(b).key)
         });
-        let Some(node) = candidate.map(NonNull::from) else {
-            self.finished = true;
-            return None;
-        };
+        let node = candidate.map(NonNull::from)?;
         self.front = Some(node);
         Some(self.yield_node(node))
     }
@@ -101,9 +108,6 @@ impl<'a, K: Ord, V> Cursor<'a, K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        if self.finished {
-            return None;
-        }
         let candidate = match self.back {
             None => self.map.raw.upper_bound(end, &self.guard),
             Some(back) => self
@@ -114,10 +118,7 @@ impl<'a, K: Ord, V> Cursor<'a, K, V> {
         let candidate = candidate.filter(|c| {
             above(c.key.borrow(), start) && self.front.is_none_or(|f| c.key > self.node(f).key)
         });
-        let Some(node) = candidate.map(NonNull::from) else {
-            self.finished = true;
-            return None;
-        };
+        let node = candidate.map(NonNull::from)?;
         self.back = Some(node);
         Some(self.yield_node(node))
     }

@@ -18,7 +18,8 @@
 //! - Iteration (`iter`, `range`, `Entry::next`) is **weakly consistent**: keys
 //!   come out strictly increasing (strictly decreasing backwards), every key
 //!   present throughout the iteration is yielded, and a key inserted or
-//!   removed meanwhile may or may not be.
+//!   removed meanwhile may or may not be. Iterators resume after `None`
+//!   (see [Iteration semantics](#iteration-semantics)).
 //! - `len` is exact when no update is in flight.
 //!
 //! A list is O(n) per operation; it is the right structure for small sets and
@@ -79,6 +80,40 @@
 //! checks it is unmarked, and swaps its value pointer; the old value is
 //! retired through the epoch. An [`Entry`] keeps the value it was created
 //! with, intact, however often the key's value is replaced afterwards.
+//!
+//! # Iteration semantics
+//!
+//! An [`Iter`] or [`Range`] remembers the last entry it returned from each
+//! end, and every call searches again from there; it never decides once and
+//! for all that it is finished. Exactly:
+//!
+//! - **`next()`** returns an entry whose key is above the last key returned
+//!   from the front (before the first call: within the range's start
+//!   bound), below the last key returned from the back (and within the
+//!   range's end bound), and present at some moment of the call. No key of
+//!   that interval that is present throughout the call is skipped: the key
+//!   returned is at most any such key. If the interval holds no such key,
+//!   `next()` returns `None` and the iterator stays where it was.
+//! - **A resumed iterator**: a later `next()` searches the same interval
+//!   again, so a key inserted after a `None`, past the last key returned
+//!   (and before the back), comes out. A key inserted behind the front
+//!   never does: keys from the front strictly increase.
+//! - **`next_back()`** is the mirror image: keys strictly decrease, and it
+//!   resumes the same way below the last key it returned.
+//! - **The ends never cross**: a key comes out at most once per iterator;
+//!   once the two ends have met, only a key inserted between them later
+//!   comes out (of either end).
+//! - **While alive**, an iterator holds one epoch pin and a pointer to the
+//!   last node returned from each end: no copy of a key, no reference
+//!   count. The pin keeps those two nodes allocated even after they are
+//!   removed (and holds back the reclamation of everything retired
+//!   meanwhile). From a last node that is still in the structure, `next()`
+//!   follows its links; from one that has been removed, whose links may be
+//!   frozen since long before the call, it searches again by its key.
+//!
+//! A weakly consistent iteration follows: a key present from the iterator's
+//! creation to its end is yielded exactly once, and a key inserted or
+//! removed meanwhile may or may not be.
 //!
 //! # Node states
 //!

@@ -3,13 +3,12 @@
 //! and the cursor they share with the set's iterators.
 //!
 //! A borrowing iterator holds one epoch guard for its whole life, plus the
-//! last node it yielded from each end. Forwards it follows level-0 links from
-//! the last yielded node (even a removed one: its links are frozen at
-//! successors that were reachable when it was unlinked), skipping nodes that
-//! are not live; so keys strictly increase and a key present throughout is
-//! never skipped. Backwards it searches from the top for the largest key
-//! below the last one yielded (O(log n) per step). The two ends stop when
-//! they meet.
+//! last node it yielded from each end. Forwards it follows level-0 links
+//! from the last yielded node while that node is unmarked, skipping nodes
+//! that are not live; from a removed last node it searches again by its
+//! key. Backwards it searches from the top for the largest key below the
+//! last one yielded (O(log n) per step). Neither end ever stops for good:
+//! see the module doc's [iteration semantics](super#iteration-semantics).
 
 use core::borrow::Borrow;
 use core::fmt;
@@ -32,7 +31,6 @@ pub(crate) struct Cursor<'a, K, S> {
     front: Option<NonNull<Node<K, S>>>,
     /// The last node yielded from the back.
     back: Option<NonNull<Node<K, S>>>,
-    finished: bool,
 }
 
 /// Whether `key` is at or after `bound`, as a lower bound.
@@ -60,7 +58,6 @@ impl<'a, K: Ord, S: Payload> Cursor<'a, K, S> {
             guard: epoch::pin(),
             front: None,
             back: None,
-            finished: false,
         }
     }
 
@@ -91,21 +88,29 @@ impl<'a, K: Ord, S: Payload> Cursor<'a, K, S> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        if self.finished {
-            return None;
-        }
         let candidate = match self.front {
             None => self.list.lower_bound(start, &self.guard),
-            Some(front) => RawSkipList::live_after(self.node(front), &self.guard),
+            Some(front) => {
+                let last = self.node(front);
+                let after = RawSkipList::live_after(last, &self.guard);
+                // The walk read `last.next[0]` before this flag. Unmarked now,
+                // `last` was unmarked (so linked) when that link was read: the
+                // walk started from a real edge. Marked, its links may be
+                // frozen since long before this call (a resumed iterator), so
+                // search again from its key instead.
+                if last.state().is_marked() {
+                    self.list
+                        .lower_bound::<K>(Bound::Excluded(self.key(front)), &self.guard)
+                } else {
+                    after
+                }
+            }
         }
         .map(NodeRef::ptr);
         let candidate = candidate.filter(|&c| {
             below(self.key(c).borrow(), end) && self.back.is_none_or(|b| self.key(c) < self.key(b))
         });
-        let Some(node) = candidate else {
-            self.finished = true;
-            return None;
-        };
+        let node = candidate?;
         self.front = Some(node);
         Some(self.yield_node(node))
     }
@@ -119,9 +124,6 @@ impl<'a, K: Ord, S: Payload> Cursor<'a, K, S> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        if self.finished {
-            return None;
-        }
         let candidate = match self.back {
             None => self.list.upper_bound(end, &self.guard),
             Some(back) => self
@@ -133,10 +135,7 @@ impl<'a, K: Ord, S: Payload> Cursor<'a, K, S> {
             above(self.key(c).borrow(), start)
                 && self.front.is_none_or(|f| self.key(c) > self.key(f))
         });
-        let Some(node) = candidate else {
-            self.finished = true;
-            return None;
-        };
+        let node = candidate?;
         self.back = Some(node);
         Some(self.yield_node(node))
     }

@@ -483,5 +483,106 @@ macro_rules! ordered_cases {
             fn send<T: Send>() {}
             send::<lazuli::$module::IntoIter<String, u8>>();
         }
+
+        // ---- resumption: an iterator searches again from where it stopped ----
+
+        #[test]
+        fn an_exhausted_iterator_yields_keys_inserted_later_past_its_last_key() {
+            let _g = shared();
+            let map = $map::new();
+            map.insert(10, 'a');
+            let mut iter = map.iter();
+            assert_eq!(iter.next().map(|e| *e.key()), Some(10));
+            assert!(iter.next().is_none(), "only 10 is present");
+            map.insert(5, 'b');
+            map.insert(20, 'c');
+            assert_eq!(
+                iter.next().map(|e| *e.key()),
+                Some(20),
+                "after None, next() must search again past the last key (10), \
+                 skipping 5, which is behind it"
+            );
+            assert!(iter.next().is_none());
+            map.insert(40, 'd');
+            map.insert(30, 'e');
+            assert_eq!(iter.next_back().map(|e| *e.key()), Some(40));
+            assert_eq!(iter.next().map(|e| *e.key()), Some(30));
+            assert!(iter.next().is_none(), "the ends met at 30 and 40");
+            assert!(iter.next_back().is_none(), "the ends met at 30 and 40");
+            map.insert(35, 'f');
+            assert_eq!(
+                iter.next().map(|e| *e.key()),
+                Some(35),
+                "a key inserted between the two ends comes out of either end"
+            );
+            assert!(iter.next_back().is_none());
+        }
+
+        #[test]
+        fn an_exhausted_iterator_resumes_backwards_below_its_last_key() {
+            let _g = shared();
+            let set = $set::new();
+            set.insert(10);
+            let mut iter = set.iter();
+            assert_eq!(iter.next_back().map(|e| *e.value()), Some(10));
+            assert!(iter.next_back().is_none());
+            set.insert(15);
+            set.insert(5);
+            assert_eq!(iter.next_back().map(|e| *e.value()), Some(5));
+            assert!(iter.next_back().is_none());
+            assert_eq!(
+                iter.next().map(|e| *e.value()),
+                None,
+                "the front has not moved, but every key up to the back's 5 is behind it"
+            );
+        }
+
+        #[test]
+        fn a_resumed_iterator_does_not_skip_a_key_inserted_after_its_last_key_was_removed() {
+            let _g = shared();
+            let map = $map::new();
+            for k in [10, 20, 30] {
+                map.insert(k, ());
+            }
+            let mut iter = map.iter();
+            assert_eq!(iter.next().map(|e| *e.key()), Some(10));
+            // 10's node leaves the structure with its link frozen at 20.
+            assert!(map.remove(&10).is_some());
+            map.insert(15, ());
+            assert_eq!(
+                iter.next().map(|e| *e.key()),
+                Some(15),
+                "15 is present throughout this next(): the removed 10's frozen link must not skip it"
+            );
+            assert!(map.remove(&15).is_some());
+            assert!(map.remove(&20).is_some());
+            assert_eq!(iter.next().map(|e| *e.key()), Some(30));
+            assert!(iter.next().is_none());
+        }
+
+        #[test]
+        fn a_resumed_range_stays_within_its_bounds() {
+            let _g = shared();
+            let map = $map::new();
+            map.insert(1, ());
+            let mut range = map.range(1..10);
+            assert_eq!(range.next().map(|e| *e.key()), Some(1));
+            assert!(range.next().is_none());
+            map.insert(10, ());
+            map.insert(0, ());
+            assert!(range.next().is_none(), "10 and 0 are outside 1..10");
+            assert!(range.next_back().is_none(), "the back may not return 1 again");
+            map.insert(9, ());
+            assert_eq!(range.next().map(|e| *e.key()), Some(9));
+            let set = $set::new();
+            set.insert(3);
+            let mut range = set.range(..=5);
+            assert_eq!(range.next().map(|e| *e.value()), Some(3));
+            assert!(range.next().is_none());
+            set.insert(6);
+            set.insert(5);
+            assert_eq!(range.next().map(|e| *e.value()), Some(5));
+            assert!(range.next().is_none());
+        }
     };
 }
