@@ -64,6 +64,7 @@ pub use sync::coverage;
 #[allow(dead_code)]
 mod lazy;
 pub mod list;
+pub mod ordered;
 pub mod queue;
 pub mod skiplist;
 

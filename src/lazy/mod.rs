@@ -44,4 +44,4 @@ pub(crate) use len::Length;
 pub(crate) use lock::NodeLockGuard;
 pub(crate) use retire::{retire, retire_box};
 pub(crate) use state::{validate, NodeState};
-pub(crate) use value::ValueSlot;
+pub(crate) use value::{Existing, ValueSlot};

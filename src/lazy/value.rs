@@ -22,7 +22,8 @@ use crate::sync::atomic::{AtomicPtr, Ordering};
 use crate::sync::epoch::Guard;
 
 /// The value of one lazy node (see the module doc).
-pub(crate) struct ValueSlot<V> {
+#[derive(Debug)]
+pub struct ValueSlot<V> {
     current: AtomicPtr<V>,
     /// Owns the boxed `V` (drop check, auto traits).
     _owns: PhantomData<Box<V>>,
@@ -100,4 +101,14 @@ impl<V> Drop for ValueSlot<V> {
         // retired separately) and is being destroyed, so this is the only free.
         drop(unsafe { Box::from_raw(current) });
     }
+}
+
+/// What an `existing` callback of a raw structure's `insert` decided about
+/// the present node of its key.
+#[derive(Debug)]
+pub enum Existing<V> {
+    /// Finished: the present node holds this value for the caller.
+    Done(NonNull<V>),
+    /// The node was being removed: search again.
+    Retry,
 }

@@ -11,7 +11,7 @@ use core::ptr::{self, NonNull};
 
 #[cfg(loom)]
 use super::paths;
-use crate::lazy::{self, LazyNode, Length, NodeState, ValueSlot};
+use crate::lazy::{self, Existing, LazyNode, Length, NodeState, ValueSlot};
 use crate::sync::atomic::{AtomicPtr, Ordering};
 use crate::sync::cover;
 use crate::sync::epoch::Guard;
@@ -56,12 +56,18 @@ impl<K, V> Links<K, V> {
 }
 
 /// One key and its value (see the memory layout in the module doc).
-pub(crate) struct Node<K, V> {
+pub struct Node<K, V> {
     pub(crate) links: Links<K, V>,
     /// Immutable for the node's life, so read without synchronisation once
     /// the node has been reached through an Acquire load of a `next` pointer.
     pub(crate) key: K,
     pub(crate) value: ValueSlot<V>,
+}
+
+impl<K, V> core::fmt::Debug for Node<K, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Node").finish_non_exhaustive()
+    }
 }
 
 impl<K, V> LazyNode for Node<K, V> {
@@ -176,12 +182,20 @@ impl<'g, K, V> Window<'g, K, V> {
 }
 
 /// The list: a head sentinel, the count, and ownership of the nodes.
-pub(crate) struct RawList<K, V> {
+pub struct RawList<K, V> {
     head: Links<K, V>,
     len: Length,
     /// Owns the nodes (for drop check), and opts out of the auto traits: the
     /// `Send`/`Sync` rules are written out below.
     _owns: Owns<K, V>,
+}
+
+impl<K, V> core::fmt::Debug for RawList<K, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RawList")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Ownership of boxed nodes, without the auto traits of a raw pointer's
@@ -659,14 +673,6 @@ impl<K, V> RawList<K, V> {
     pub(crate) fn pop_front_parts(&mut self) -> Option<(K, V)> {
         self.pop_front_mut().map(|node| (*node).into_parts())
     }
-}
-
-/// What an `existing` callback of [`RawList::insert`] decided.
-pub(crate) enum Existing<V> {
-    /// Finished: the present node holds this value for the caller.
-    Done(NonNull<V>),
-    /// The node was being removed: search again.
-    Retry,
 }
 
 impl<K, V> Drop for RawList<K, V> {

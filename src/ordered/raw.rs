@@ -1,0 +1,161 @@
+//! The raw-structure contract: what a concurrent sorted structure must
+//! provide for the public layer of [`crate::ordered`] to be built on it.
+//!
+//! [`crate::list`]'s `RawList` and [`crate::skiplist`]'s `RawSkipList`
+//! implement it. A raw structure owns its nodes and runs the whole
+//! protocol (search, lock, validate, link, mark, unlink, retire) under a
+//! caller's epoch guard; it hands back node pointers that stay allocated
+//! while that guard pins. It knows nothing of entries or iterators: those,
+//! and every public type, are written once in this module's siblings.
+
+use core::borrow::Borrow;
+use core::ops::Bound;
+use core::ptr::NonNull;
+
+use crate::lazy::{EntryNode, Existing};
+use crate::sync::epoch::Guard;
+
+/// A concurrent sorted structure of the lazy family, seen by the public
+/// layer.
+///
+/// Every node pointer a method returns (or passes to a callback) was
+/// reachable at some moment after the `guard` it was called with pinned, so
+/// it stays allocated while that guard (or a nested pin on the same thread)
+/// lives: the contract of [`PinnedEntry`](crate::lazy::PinnedEntry).
+pub trait RawOrdered: Sized {
+    /// The key type.
+    type Key;
+    /// The value type (`()` for sets).
+    type Value;
+    /// The node type.
+    type Node: EntryNode<Key = Self::Key, Value = Self::Value>;
+
+    /// An empty structure.
+    fn new() -> Self;
+
+    /// The element count (exact when no update is in flight).
+    fn len(&self) -> usize;
+
+    /// Wait-free lookup: the node of `key`, if it was live when checked.
+    fn get<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Self::Node>>
+    where
+        Self::Key: Borrow<Q>,
+        Q: Ord + ?Sized;
+
+    /// The first live node within `bound` from below (linearizable).
+    fn lower_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Self::Node>>
+    where
+        Self::Key: Borrow<Q>,
+        Q: Ord + ?Sized;
+
+    /// The last live node within `bound` from above (linearizable).
+    fn upper_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Self::Node>>
+    where
+        Self::Key: Borrow<Q>,
+        Q: Ord + ?Sized;
+
+    /// The first live node, following links from the head (weakly
+    /// consistent; for `Debug`).
+    fn first_live(&self, guard: &Guard) -> Option<NonNull<Self::Node>>;
+
+    /// The first live node after `node`, following the bottom-level links
+    /// from it even if it has been removed (weakly consistent).
+    ///
+    /// # Safety
+    /// `node` was returned by a method of this structure under `guard` (or
+    /// reached from such a node by this method), and `guard` still pins.
+    unsafe fn live_after(node: NonNull<Self::Node>, guard: &Guard) -> Option<NonNull<Self::Node>>;
+
+    /// Inserts `key` if absent, with `value` or else `value_fn()` (called at
+    /// most once, with no lock held); if present, returns what `existing`
+    /// decides for the present node (called with no lock held;
+    /// [`Existing::Retry`] searches again). Returns the node and the value
+    /// it holds for the caller.
+    fn insert<F, E>(
+        &self,
+        key: Self::Key,
+        value: Option<Self::Value>,
+        value_fn: Option<F>,
+        existing: E,
+        guard: &Guard,
+    ) -> (NonNull<Self::Node>, NonNull<Self::Value>)
+    where
+        Self::Key: Ord,
+        F: FnOnce() -> Self::Value,
+        E: FnMut(NonNull<Self::Node>, &mut Option<Self::Value>, &Guard) -> Existing<Self::Value>;
+
+    /// The `existing` decision of `get_or_insert`: keep the present node's
+    /// value if it is live; if a remover has marked it, wait for the
+    /// remover and retry.
+    ///
+    /// # Safety
+    /// `node` was passed to an `existing` callback under `guard`.
+    unsafe fn keep_existing(node: NonNull<Self::Node>, guard: &Guard) -> Existing<Self::Value>;
+
+    /// Removes the live node of `key`; the node returned was marked,
+    /// unlinked and retired by this call.
+    ///
+    /// # Safety
+    /// `Key` and `Value` are `Send + 'static` (the node is retired and may
+    /// be dropped on another thread).
+    unsafe fn remove<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Self::Node>>
+    where
+        Self::Key: Borrow<Q>,
+        Q: Ord + ?Sized;
+
+    /// Removes exactly `node` if it is still live; true if this call did.
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove), and `node` was returned by this
+    /// structure under `guard` as a live node.
+    unsafe fn remove_node(&self, node: NonNull<Self::Node>, guard: &Guard) -> bool
+    where
+        Self::Key: Ord;
+
+    /// Removes the first node (linearizable).
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove).
+    unsafe fn pop_front(&self, guard: &Guard) -> Option<NonNull<Self::Node>>;
+
+    /// Removes the last node (linearizable).
+    ///
+    /// # Safety
+    /// As for [`remove`](Self::remove).
+    unsafe fn pop_back(&self, guard: &Guard) -> Option<NonNull<Self::Node>>
+    where
+        Self::Key: Ord;
+
+    /// Takes the first node's key and value, with exclusive access.
+    fn pop_front_parts(&mut self) -> Option<(Self::Key, Self::Value)>;
+}
+
+/// A raw structure whose values can be replaced in place (maps).
+pub trait RawMap: RawOrdered {
+    /// Locks `node`, and if it is still live and `decide(current value)`
+    /// approves, replaces its value with the one in `value` (taking it) and
+    /// retires the old one; a marked node yields [`Existing::Retry`].
+    ///
+    /// # Safety
+    /// `node` was passed to an `existing` callback under `guard`;
+    /// `Self::Value: Send + 'static` (the old value is retired).
+    unsafe fn replace_value(
+        node: NonNull<Self::Node>,
+        value: &mut Option<Self::Value>,
+        decide: impl FnMut(&Self::Value) -> bool,
+        guard: &Guard,
+    ) -> Existing<Self::Value>;
+}
+
+/// A family of raw structures: which one backs a map, which one a set.
+///
+/// Implemented by [`LazyList`](crate::list::LazyList) and
+/// [`LazySkipList`](crate::skiplist::LazySkipList) only; it names the
+/// structure behind an [`OrderedMap`](super::OrderedMap) or
+/// [`OrderedSet`](super::OrderedSet).
+pub trait Flavour: 'static {
+    /// The raw structure of a map.
+    type Map<K, V>: RawMap<Key = K, Value = V>;
+    /// The raw structure of a set (no value: `()`).
+    type Set<T>: RawOrdered<Key = T, Value = ()>;
+}
