@@ -148,7 +148,7 @@ use core::borrow::Borrow;
 use core::ops::Bound;
 use core::ptr::NonNull;
 
-use crate::lazy::Existing;
+use crate::lazy::{Existing, ValueSlot};
 use crate::ordered::raw::{Flavour, RawMap, RawOrdered};
 use crate::ordered::{self, OrderedMap};
 use crate::sync::epoch::Guard;
@@ -163,15 +163,6 @@ use raw::{Node, RawList};
 pub mod paths {
     pub use crate::lazy::paths::*;
     use crate::sync::coverage::Path;
-    /// An insert found its key's node marked and waited for the remover.
-    pub static INSERT_WAITED_FOR_REMOVER: Path =
-        Path::new("an insert found its key's node marked and waited for the remover");
-    /// A present key's value was replaced under its node's lock.
-    pub static VALUE_REPLACED: Path = Path::new("a value was replaced under the node lock");
-    /// A replacement found, under the lock, the node marked or its value
-    /// changed since it decided, and retried.
-    pub static REPLACE_SAW_CHANGE: Path =
-        Path::new("a replacement found the node marked or its value changed, and retried");
     /// A wait-free lookup stopped at its key's node and found it marked.
     pub static LOOKUP_SAW_MARKED: Path = Path::new("a lookup found its key's node marked");
     /// `front`/`back`/a bound found an end of its window marked and retried.
@@ -324,22 +315,6 @@ impl<K, V> RawOrdered for RawList<K, V> {
         RawList::insert(self, key, value, value_fn, existing, guard)
     }
 
-    unsafe fn keep_existing(n: NonNull<Node<K, V>>, guard: &Guard) -> Existing<V> {
-        // SAFETY: forwarded contract.
-        let n = unsafe { node(n) };
-        let value = n.value.load(guard);
-        // The value was read while the node was unmarked (the flag is read
-        // after it): the key was present with that value then.
-        if n.links.state.is_marked() {
-            crate::sync::cover!(paths::INSERT_WAITED_FOR_REMOVER);
-            // A remover won: wait for it to unlink the node, then search again.
-            drop(n.links.state.lock());
-            Existing::Retry
-        } else {
-            Existing::Done(value)
-        }
-    }
-
     unsafe fn remove<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Node<K, V>>>
     where
         K: Borrow<Q>,
@@ -376,13 +351,7 @@ impl<K, V> RawOrdered for RawList<K, V> {
 }
 
 impl<K, V> RawMap for RawList<K, V> {
-    unsafe fn replace_value(
-        n: NonNull<Node<K, V>>,
-        value: &mut Option<V>,
-        decide: impl FnMut(&V) -> bool,
-        guard: &Guard,
-    ) -> Existing<V> {
-        // SAFETY: forwarded contract.
-        unsafe { RawList::replace_value(node(n), value, decide, guard) }
+    unsafe fn value_slot(node: &Node<K, V>) -> &ValueSlot<V> {
+        &node.value
     }
 }

@@ -462,47 +462,6 @@ impl<K, V> RawList<K, V> {
         }
     }
 
-    /// Lock `curr`, and if it is still live, replace its value with `value`
-    /// when `decide(current value)` says so. Helper for `existing` callbacks.
-    ///
-    /// # Safety
-    /// `V: Send + 'static` (the old value is retired).
-    pub(crate) unsafe fn replace_value<'g>(
-        curr: &'g Node<K, V>,
-        value: &mut Option<V>,
-        mut decide: impl FnMut(&V) -> bool,
-        guard: &'g Guard,
-    ) -> Existing<V> {
-        let seen = curr.value.load(guard);
-        // SAFETY: the slot's box is protected by our pin. `decide` is user
-        // code and runs without any lock held.
-        if !decide(unsafe { seen.as_ref() }) {
-            if curr.links.state.is_marked() {
-                cover!(paths::INSERT_WAITED_FOR_REMOVER);
-                Self::wait_for_remover(&curr.links);
-                return Existing::Retry;
-            }
-            return Existing::Done(seen);
-        }
-        let boxed = Box::new(value.take().expect("the value is present"));
-        let held = curr.links.state.lock();
-        // memory ordering: Acquire, as in `ValueSlot::load`; under the lock
-        // only other writers could change it, and they hold the lock too.
-        let unchanged = curr.value.load(guard) == seen;
-        if curr.links.state.is_marked() || !unchanged {
-            drop(held);
-            cover!(paths::REPLACE_SAW_CHANGE);
-            *value = Some(*boxed);
-            return Existing::Retry;
-        }
-        // SAFETY: the caller guarantees `V: Send + 'static`; the node is
-        // live and we hold its lock.
-        let new = unsafe { curr.value.replace(boxed, &held, guard) };
-        drop(held);
-        cover!(paths::VALUE_REPLACED);
-        Existing::Done(new)
-    }
-
     /// Remove the live node of `key`, if any; the returned node is marked,
     /// unlinked and retired (still readable under `guard`).
     ///

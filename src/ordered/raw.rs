@@ -12,7 +12,7 @@ use core::borrow::Borrow;
 use core::ops::Bound;
 use core::ptr::NonNull;
 
-use crate::lazy::{EntryNode, Existing};
+use crate::lazy::{self, EntryNode, Existing, ValueSlot};
 use crate::sync::epoch::Guard;
 
 /// A concurrent sorted structure of the lazy family, seen by the public
@@ -90,7 +90,11 @@ pub trait RawOrdered: Sized {
     ///
     /// # Safety
     /// `node` was passed to an `existing` callback under `guard`.
-    unsafe fn keep_existing(node: NonNull<Self::Node>, guard: &Guard) -> Existing<Self::Value>;
+    unsafe fn keep_existing(node: NonNull<Self::Node>, guard: &Guard) -> Existing<Self::Value> {
+        // SAFETY: the caller's contract keeps the node allocated while
+        // `guard` pins.
+        lazy::keep_existing(unsafe { node.as_ref() }, guard)
+    }
 
     /// Removes the live node of `key`; the node returned was marked,
     /// unlinked and retired by this call.
@@ -130,11 +134,19 @@ pub trait RawOrdered: Sized {
     fn pop_front_parts(&mut self) -> Option<(Self::Key, Self::Value)>;
 }
 
-/// A raw structure whose values can be replaced in place (maps).
+/// A raw structure whose values can be replaced in place (maps): its nodes
+/// hold their value in a [`ValueSlot`].
 pub trait RawMap: RawOrdered {
+    /// The value slot of `node`.
+    ///
+    /// # Safety
+    /// `node` was handed out by this structure (so it is not a sentinel).
+    unsafe fn value_slot(node: &Self::Node) -> &ValueSlot<Self::Value>;
+
     /// Locks `node`, and if it is still live and `decide(current value)`
     /// approves, replaces its value with the one in `value` (taking it) and
-    /// retires the old one; a marked node yields [`Existing::Retry`].
+    /// retires the old one; a marked node yields [`Existing::Retry`]. See
+    /// the shared `lazy::replace_value`.
     ///
     /// # Safety
     /// `node` was passed to an `existing` callback under `guard`;
@@ -144,7 +156,14 @@ pub trait RawMap: RawOrdered {
         value: &mut Option<Self::Value>,
         decide: impl FnMut(&Self::Value) -> bool,
         guard: &Guard,
-    ) -> Existing<Self::Value>;
+    ) -> Existing<Self::Value> {
+        // SAFETY: the caller's contract keeps the node allocated while
+        // `guard` pins, and is `lazy::replace_value`'s.
+        unsafe {
+            let node = node.as_ref();
+            lazy::replace_value(node.state(), Self::value_slot(node), value, decide, guard)
+        }
+    }
 }
 
 /// A family of raw structures: which one backs a map, which one a set.

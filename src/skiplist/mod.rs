@@ -211,19 +211,10 @@ use raw::RawSkipList;
 pub mod paths {
     pub use crate::lazy::paths::*;
     use crate::sync::coverage::Path;
-    /// An insert found its key's node marked and waited for the remover.
-    pub static INSERT_WAITED_FOR_REMOVER: Path =
-        Path::new("an insert found its key's node marked and waited for the remover");
     /// An insert found its key's node not yet fully linked and waited for its
     /// inserter.
     pub static INSERT_WAITED_FOR_INSERTER: Path =
         Path::new("an insert found its key's node half-linked and waited for the inserter");
-    /// A present key's value was replaced under its node's lock.
-    pub static VALUE_REPLACED: Path = Path::new("a value was replaced under the node lock");
-    /// A replacement found, under the lock, the node marked or its value
-    /// changed since it decided, and retried.
-    pub static REPLACE_SAW_CHANGE: Path =
-        Path::new("a replacement found the node marked or its value changed, and retried");
     /// A wait-free lookup stopped at its key's node and found it not live.
     pub static LOOKUP_SAW_NOT_LIVE: Path =
         Path::new("a lookup found its key's node half-linked or marked");
@@ -391,23 +382,6 @@ impl<K, S: Payload> RawOrdered for RawSkipList<K, S> {
         RawSkipList::insert(self, key, value, value_fn, existing, guard)
     }
 
-    unsafe fn keep_existing(node: NonNull<Node<K, S>>, guard: &Guard) -> Existing<S::Value> {
-        // SAFETY: forwarded contract.
-        let node = unsafe { node_ref(node) };
-        // SAFETY: a node found by a search: not the head.
-        let value = unsafe { node.node().payload_unchecked() }.load(guard);
-        // The value was read while the node was unmarked (the flag is read
-        // after it): the key was present with that value then.
-        if node.state().is_marked() {
-            crate::sync::cover!(paths::INSERT_WAITED_FOR_REMOVER);
-            // A remover won: wait for it to unlink the node, then search again.
-            drop(node.state().lock());
-            Existing::Retry
-        } else {
-            Existing::Done(value)
-        }
-    }
-
     unsafe fn remove<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Node<K, S>>>
     where
         K: Borrow<Q>,
@@ -444,43 +418,9 @@ impl<K, S: Payload> RawOrdered for RawSkipList<K, S> {
 }
 
 impl<K, V> RawMap for RawSkipList<K, ValueSlot<V>> {
-    unsafe fn replace_value(
-        node: NonNull<Node<K, ValueSlot<V>>>,
-        value: &mut Option<V>,
-        mut decide: impl FnMut(&V) -> bool,
-        guard: &Guard,
-    ) -> Existing<V> {
-        // SAFETY: forwarded contract.
-        let node = unsafe { node_ref(node) };
-        // SAFETY: a node found by a search: not the head.
-        let slot = unsafe { node.node().payload_unchecked() };
-        let seen = slot.load(guard);
-        // SAFETY: the slot's box is protected by our pin. `decide` is user code
-        // and runs without any lock held.
-        if !decide(unsafe { seen.as_ref() }) {
-            if node.state().is_marked() {
-                crate::sync::cover!(paths::INSERT_WAITED_FOR_REMOVER);
-                drop(node.state().lock());
-                return Existing::Retry;
-            }
-            return Existing::Done(seen);
-        }
-        let boxed = Box::new(value.take().expect("the value is present"));
-        let held = node.state().lock();
-        // Under the lock only other writers could change the slot, and they hold
-        // the lock too.
-        let unchanged = slot.load(guard) == seen;
-        if node.state().is_marked() || !unchanged {
-            drop(held);
-            crate::sync::cover!(paths::REPLACE_SAW_CHANGE);
-            *value = Some(*boxed);
-            return Existing::Retry;
-        }
-        // SAFETY: the caller guarantees `V: Send + 'static`; the node is live and
-        // we hold its lock.
-        let new = unsafe { slot.replace(boxed, &held, guard) };
-        drop(held);
-        crate::sync::cover!(paths::VALUE_REPLACED);
-        Existing::Done(new)
+    unsafe fn value_slot(node: &Node<K, ValueSlot<V>>) -> &ValueSlot<V> {
+        // SAFETY: a node handed out is not the head (the caller's
+        // contract), so its payload is initialised.
+        unsafe { node.payload_unchecked() }
     }
 }
