@@ -145,11 +145,10 @@
 //! iterators are `!Send`; `next_back`/`prev` are O(n) on a list.
 
 use core::borrow::Borrow;
-use core::ops::Bound;
 use core::ptr::NonNull;
 
 use crate::lazy::{Existing, ValueSlot};
-use crate::ordered::raw::{Flavour, RawMap, RawOrdered};
+use crate::ordered::raw::{Flavour, RawMap, RawOrdered, Window};
 use crate::ordered::{self, OrderedMap};
 use crate::sync::epoch::Guard;
 
@@ -272,20 +271,12 @@ impl<K, V> RawOrdered for RawList<K, V> {
         RawList::get(self, key, guard).map(NonNull::from)
     }
 
-    fn lower_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Node<K, V>>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        RawList::lower_bound(self, bound, guard).map(NonNull::from)
-    }
-
-    fn upper_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Node<K, V>>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        RawList::upper_bound(self, bound, guard).map(NonNull::from)
+    fn stable_window(&self, before: impl FnMut(&K) -> bool, guard: &Guard) -> Window<Node<K, V>> {
+        let window = RawList::stable_window(self, before, guard);
+        (
+            window.pred_node.map(NonNull::from),
+            window.curr.map(NonNull::from),
+        )
     }
 
     fn first_live(&self, guard: &Guard) -> Option<NonNull<Node<K, V>>> {

@@ -6,7 +6,6 @@
 use core::borrow::Borrow;
 use core::cmp::Ordering::{Equal, Greater, Less};
 use core::marker::PhantomData;
-use core::ops::Bound;
 use core::ptr::{self, NonNull};
 
 #[cfg(loom)]
@@ -316,7 +315,7 @@ impl<K, V> RawList<K, V> {
     /// `pred → curr` that was a real edge, with both ends live, at one moment
     /// (the read of `pred.next`), so the answer is linearizable. Retries
     /// when an end is marked.
-    fn stable_window<'g>(
+    pub(crate) fn stable_window<'g>(
         &'g self,
         mut before: impl FnMut(&K) -> bool,
         guard: &'g Guard,
@@ -359,43 +358,6 @@ impl<K, V> RawList<K, V> {
             }
             _ => None,
         }
-    }
-
-    /// The first live node whose key is within `bound` from below
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn lower_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<&'g Node<K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        match bound {
-            Bound::Unbounded => self.stable_window(|_| false, guard).curr,
-            Bound::Included(k) => self.stable_window(|n| n.borrow() < k, guard).curr,
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() <= k, guard).curr,
-        }
-    }
-
-    /// The last live node whose key is within `bound` from above
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn upper_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<&'g Node<K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        let window = match bound {
-            Bound::Unbounded => self.stable_window(|_| true, guard),
-            Bound::Included(k) => self.stable_window(|n| n.borrow() <= k, guard),
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() < k, guard),
-        };
-        window.pred_node
     }
 
     /// Insert `key` if absent; otherwise do what `existing` says with the

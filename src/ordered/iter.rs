@@ -17,7 +17,7 @@ use core::ops::{Bound, RangeBounds};
 use core::ptr::NonNull;
 
 use super::entry::{Entry, RawEntry};
-use super::raw::{Flavour, RawOrdered};
+use super::raw::{above, below, Flavour, RawOrdered};
 use crate::lazy::EntryNode;
 use crate::sync::epoch::{self, Guard};
 
@@ -30,24 +30,6 @@ pub(crate) struct Cursor<'a, R: RawOrdered> {
     front: Option<NonNull<R::Node>>,
     /// The last node yielded from the back.
     back: Option<NonNull<R::Node>>,
-}
-
-/// Whether `key` is at or after `bound`, as a lower bound.
-fn above<Q: Ord + ?Sized>(key: &Q, bound: Bound<&Q>) -> bool {
-    match bound {
-        Bound::Included(b) => key >= b,
-        Bound::Excluded(b) => key > b,
-        Bound::Unbounded => true,
-    }
-}
-
-/// Whether `key` is at or before `bound`, as an upper bound.
-fn below<Q: Ord + ?Sized>(key: &Q, bound: Bound<&Q>) -> bool {
-    match bound {
-        Bound::Included(b) => key <= b,
-        Bound::Excluded(b) => key < b,
-        Bound::Unbounded => true,
-    }
 }
 
 impl<'a, R: RawOrdered> Cursor<'a, R>

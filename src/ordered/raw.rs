@@ -15,6 +15,28 @@ use core::ptr::NonNull;
 use crate::lazy::{self, EntryNode, Existing, ValueSlot};
 use crate::sync::epoch::Guard;
 
+/// Whether `key` is at or after `bound`, as a lower bound.
+pub(crate) fn above<Q: Ord + ?Sized>(key: &Q, bound: Bound<&Q>) -> bool {
+    match bound {
+        Bound::Included(b) => key >= b,
+        Bound::Excluded(b) => key > b,
+        Bound::Unbounded => true,
+    }
+}
+
+/// Whether `key` is at or before `bound`, as an upper bound.
+pub(crate) fn below<Q: Ord + ?Sized>(key: &Q, bound: Bound<&Q>) -> bool {
+    match bound {
+        Bound::Included(b) => key <= b,
+        Bound::Excluded(b) => key < b,
+        Bound::Unbounded => true,
+    }
+}
+
+/// A validated bottom-level window `(pred, curr)`: `None` stands for the
+/// head and for the end.
+pub type Window<N> = (Option<NonNull<N>>, Option<NonNull<N>>);
+
 /// A concurrent sorted structure of the lazy family, seen by the public
 /// layer.
 ///
@@ -42,17 +64,35 @@ pub trait RawOrdered: Sized {
         Self::Key: Borrow<Q>,
         Q: Ord + ?Sized;
 
+    /// The bottom-level window `(pred, curr)` where `before` turns false:
+    /// `before(pred.key) && !before(curr.key)` (`None` for the head and for
+    /// the end), validated at one moment with both ends live, so it is
+    /// linearizable. `before` holds for a prefix of the key order.
+    fn stable_window(
+        &self,
+        before: impl FnMut(&Self::Key) -> bool,
+        guard: &Guard,
+    ) -> Window<Self::Node>;
+
     /// The first live node within `bound` from below (linearizable).
     fn lower_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Self::Node>>
     where
         Self::Key: Borrow<Q>,
-        Q: Ord + ?Sized;
+        Q: Ord + ?Sized,
+    {
+        self.stable_window(|key| !above(key.borrow(), bound), guard)
+            .1
+    }
 
     /// The last live node within `bound` from above (linearizable).
     fn upper_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Self::Node>>
     where
         Self::Key: Borrow<Q>,
-        Q: Ord + ?Sized;
+        Q: Ord + ?Sized,
+    {
+        self.stable_window(|key| below(key.borrow(), bound), guard)
+            .0
+    }
 
     /// The first live node, following links from the head (weakly
     /// consistent; for `Debug`).

@@ -190,11 +190,10 @@
 //!   lock-free; lookups are wait-free and never write shared memory.
 
 use core::borrow::Borrow;
-use core::ops::Bound;
 use core::ptr::NonNull;
 
 use crate::lazy::{Existing, ValueSlot};
-use crate::ordered::raw::{Flavour, RawMap, RawOrdered};
+use crate::ordered::raw::{Flavour, RawMap, RawOrdered, Window};
 use crate::ordered::{self, OrderedMap};
 use crate::sync::epoch::Guard;
 
@@ -339,20 +338,9 @@ impl<K, S: Payload> RawOrdered for RawSkipList<K, S> {
         RawSkipList::get(self, key, guard).map(NodeRef::ptr)
     }
 
-    fn lower_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Node<K, S>>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        RawSkipList::lower_bound(self, bound, guard).map(NodeRef::ptr)
-    }
-
-    fn upper_bound<Q>(&self, bound: Bound<&Q>, guard: &Guard) -> Option<NonNull<Node<K, S>>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        RawSkipList::upper_bound(self, bound, guard).map(NodeRef::ptr)
+    fn stable_window(&self, before: impl FnMut(&K) -> bool, guard: &Guard) -> Window<Node<K, S>> {
+        let (pred, curr) = RawSkipList::stable_window(self, before, guard);
+        (pred.map(NodeRef::ptr), curr.map(NodeRef::ptr))
     }
 
     fn first_live(&self, guard: &Guard) -> Option<NonNull<Node<K, S>>> {
