@@ -27,12 +27,7 @@ mod models;
 use lazuli::list::paths::*;
 use lazuli::list::LazyList;
 
-/// The preemption bound of every model here (at least 2, as the protocol's
-/// races need a thread to be preempted once in its search and once between
-/// its lock and its validation).
-const BOUND: usize = 3;
-
-ordered_models!(LazyList, "list", BOUND, {
+ordered_models!(LazyList, "list", models::BOUND, {
     insert_insert_same_key_makes_one_node: [VALUE_REPLACED, VALIDATION_FAILED],
     get_or_insert_get_or_insert_agree: [VALIDATION_FAILED],
     insert_remove_neighbours: [VALIDATION_FAILED, LOCK_CONTENDED],

@@ -30,12 +30,7 @@ mod models;
 use lazuli::skiplist::paths::*;
 use lazuli::skiplist::LazySkipList;
 
-/// The preemption bound of every model here: at least 2, since the races
-/// need a thread preempted once in its search and once between its lock and
-/// its validation (or between its two levels).
-const BOUND: usize = 3;
-
-ordered_models!(LazySkipList, "skiplist", BOUND, {
+ordered_models!(LazySkipList, "skiplist", models::BOUND, {
     insert_insert_same_key_makes_one_node: [VALUE_REPLACED, INSERT_WAITED_FOR_INSERTER],
     get_or_insert_get_or_insert_agree: [VALIDATION_FAILED],
     insert_remove_same_key: [REMOVE_SAW_NOT_LIVE],

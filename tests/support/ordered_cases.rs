@@ -3,15 +3,25 @@
 //!
 //! `ordered_cases!(ListMap, ListSet, list);` in a test binary expands them
 //! (together with the generic concurrent suite of [`map_suite`](super::map_suite))
-//! for that pair. The binary provides what the tests name: `shared()` (its
-//! allocation-counter gate), `support::scaled`, `DropCounter`, `map_suite`,
-//! `Counted`, `TouchyKey`, `catch_unwind`, `AssertUnwindSafe` and the
-//! `Bound` variants, exactly as `tests/list.rs` imports them.
+//! for that pair, in a binary that declares `mod support;` and installs
+//! the counting allocator. The expansion brings its own imports, which the
+//! binary's other tests may use too: `shared()` (the allocation counters'
+//! gate), `scaled`, `DropCounter`, `map_suite`, `Counted`, `TouchyKey`,
+//! `catch_unwind`, `AssertUnwindSafe` and the `Bound` variants.
 
 /// Expands the shared tests for `$map`/`$set` from `lazuli::$module`.
 #[macro_export]
 macro_rules! ordered_cases {
     ($map:ident, $set:ident, $module:ident) => {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+
+        use lazuli::$module::{$map, $set};
+        use support::alloc::shared;
+        use support::drops::DropCounter;
+        use support::map_suite::{self, Counted, TouchyKey};
+        use support::scaled;
+
         impl_suite_map!($map);
         impl_suite_set!($set);
 

@@ -13,7 +13,7 @@ use lazuli::coverage::Path;
 use lazuli::ordered::{Flavour, OrderedMap, OrderedSet};
 use lazuli_loom_tests::explore;
 use loom::sync::Arc;
-use loom::thread;
+use loom::thread::{self, JoinHandle};
 
 /// Expands one `#[test]` per model: `ordered_models!(Flavour, "name",
 /// BOUND, { model: [PATH, ...], ... })`.
@@ -23,10 +23,45 @@ macro_rules! ordered_models {
         $(
             #[test]
             fn $model() {
-                models::$model::<$flavour>($name, $bound, &[$(&$path),*]);
+                models::$model::<$flavour>(models::Run {
+                    name: $name,
+                    bound: $bound,
+                    reaches: &[$(&$path),*],
+                });
             }
         )*
     };
+}
+
+/// The preemption bound of every model: at least 2, since the races need a
+/// thread preempted once in its search and once between its lock and its
+/// validation (or, on the skiplist, between its two levels).
+pub const BOUND: usize = 3;
+
+/// One model's run: the structure's name, the preemption bound, and the
+/// paths the model must reach on that structure.
+pub struct Run<'a> {
+    pub name: &'static str,
+    pub bound: usize,
+    pub reaches: &'a [&'a Path],
+}
+
+impl Run<'_> {
+    /// Explores `model`, titled `"{name}: {what}"`.
+    fn explore(self, what: &str, model: impl Fn() + Sync + Send + 'static) {
+        let title = format!("{}: {what}", self.name);
+        explore(&title, self.bound, self.reaches, model);
+    }
+}
+
+/// Runs `op` on a clone of `shared` in a new loom thread.
+fn spawn_on<S, T>(shared: &Arc<S>, op: impl FnOnce(&S) -> T + Send + 'static) -> JoinHandle<T>
+where
+    S: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let shared = shared.clone();
+    thread::spawn(move || op(&shared))
 }
 
 type Map<F> = OrderedMap<u32, u32, F>;
@@ -40,23 +75,16 @@ fn elements<F: Flavour>(set: &Set<F>) -> Vec<u32> {
     set.iter().map(|e| *e).collect()
 }
 
-pub fn insert_insert_same_key_makes_one_node<F: Flavour>(
-    name: &str,
-    bound: usize,
-    reaches: &[&Path],
-) where
+pub fn insert_insert_same_key_makes_one_node<F: Flavour>(run: Run<'_>)
+where
     Map<F>: Send + Sync,
 {
-    let title = format!("{name}: insert(1) || insert(1)");
-    explore(&title, bound, reaches, || {
+    run.explore("insert(1) || insert(1)", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(2, 0); // a successor; main's 1st insert: tall
-        let other = {
-            let map = map.clone();
-            // the spawned thread's 1st insert: tall, so the main thread can
-            // meet it half-linked
-            thread::spawn(move || *map.insert(1, 10).value())
-        };
+                          // the spawned thread's 1st insert: tall, so the main thread can
+                          // meet it half-linked
+        let other = spawn_on(&map, |map| *map.insert(1, 10).value());
         let mine = *map.insert(1, 20).value(); // main's 2nd: short
         let theirs = other.join().unwrap();
         assert_eq!(
@@ -74,17 +102,13 @@ pub fn insert_insert_same_key_makes_one_node<F: Flavour>(
     });
 }
 
-pub fn get_or_insert_get_or_insert_agree<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn get_or_insert_get_or_insert_agree<F: Flavour>(run: Run<'_>)
 where
     Map<F>: Send + Sync,
 {
-    let title = format!("{name}: get_or_insert(1) || get_or_insert(1)");
-    explore(&title, bound, reaches, || {
+    run.explore("get_or_insert(1) || get_or_insert(1)", || {
         let map = Arc::new(Map::<F>::new());
-        let other = {
-            let map = map.clone();
-            thread::spawn(move || *map.get_or_insert(1, 10).value())
-        };
+        let other = spawn_on(&map, |map| *map.get_or_insert(1, 10).value());
         let mine = *map.get_or_insert(1, 20).value();
         let theirs = other.join().unwrap();
         assert_eq!(mine, theirs, "both callers must see the one inserted value");
@@ -93,17 +117,13 @@ where
     });
 }
 
-pub fn insert_remove_same_key<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn insert_remove_same_key<F: Flavour>(run: Run<'_>)
 where
     Map<F>: Send + Sync,
 {
-    let title = format!("{name}: insert(1) || remove(1)");
-    explore(&title, bound, reaches, || {
+    run.explore("insert(1) || remove(1)", || {
         let map = Arc::new(Map::<F>::new());
-        let other = {
-            let map = map.clone();
-            thread::spawn(move || map.remove(&1).map(|e| *e.value()))
-        };
+        let other = spawn_on(&map, |map| map.remove(&1).map(|e| *e.value()));
         map.insert(1, 7); // main's 1st insert: tall (two links to make)
         match other.join().unwrap() {
             Some(v) => {
@@ -126,19 +146,15 @@ where
     });
 }
 
-pub fn insert_remove_neighbours<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn insert_remove_neighbours<F: Flavour>(run: Run<'_>)
 where
     Map<F>: Send + Sync,
 {
-    let title = format!("{name}: insert(1) || remove(2)");
-    explore(&title, bound, reaches, || {
+    run.explore("insert(1) || remove(2)", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(2, 0); // tall
         map.insert(3, 0); // short
-        let other = {
-            let map = map.clone();
-            thread::spawn(move || map.remove(&2).is_some())
-        };
+        let other = spawn_on(&map, |map| map.remove(&2).is_some());
         map.insert(1, 0); // tall: its level-1 successor is the victim
         assert!(
             other.join().unwrap(),
@@ -153,19 +169,15 @@ where
     });
 }
 
-pub fn remove_remove_one_winner<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn remove_remove_one_winner<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,
 {
-    let title = format!("{name}: remove(1) || remove(1)");
-    explore(&title, bound, reaches, || {
+    run.explore("remove(1) || remove(1)", || {
         let set = Arc::new(Set::<F>::new());
         set.insert(1); // tall
         set.insert(2); // short
-        let other = {
-            let set = set.clone();
-            thread::spawn(move || set.remove(&1).is_some())
-        };
+        let other = spawn_on(&set, |set| set.remove(&1).is_some());
         let mine = set.remove(&1).is_some();
         let theirs = other.join().unwrap();
         assert!(
@@ -177,20 +189,16 @@ where
     });
 }
 
-pub fn remove_remove_adjacent<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn remove_remove_adjacent<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,
 {
-    let title = format!("{name}: remove(1) || remove(2)");
-    explore(&title, bound, reaches, || {
+    run.explore("remove(1) || remove(2)", || {
         let set = Arc::new(Set::<F>::new());
         set.insert(1); // tall: the predecessor of 2 at level 0
         set.insert(2); // short
         set.insert(3); // tall
-        let other = {
-            let set = set.clone();
-            thread::spawn(move || set.remove(&2).is_some())
-        };
+        let other = spawn_on(&set, |set| set.remove(&2).is_some());
         let mine = set.remove(&1).is_some();
         assert!(
             mine && other.join().unwrap(),
@@ -205,19 +213,15 @@ where
     });
 }
 
-pub fn remove_get<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn remove_get<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,
 {
-    let title = format!("{name}: remove(1) || contains(1), get(2)");
-    explore(&title, bound, reaches, || {
+    run.explore("remove(1) || contains(1), get(2)", || {
         let set = Arc::new(Set::<F>::new());
         set.insert(1); // tall
         set.insert(2); // short, behind the victim at level 0
-        let other = {
-            let set = set.clone();
-            thread::spawn(move || (set.contains(&1), set.get(&2).map(|e| *e)))
-        };
+        let other = spawn_on(&set, |set| (set.contains(&1), set.get(&2).map(|e| *e)));
         assert!(set.remove(&1).is_some());
         let (_one, two) = other.join().unwrap();
         assert_eq!(
@@ -229,18 +233,14 @@ where
     });
 }
 
-pub fn replace_get<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn replace_get<F: Flavour>(run: Run<'_>)
 where
     Map<F>: Send + Sync,
 {
-    let title = format!("{name}: insert(1, new) || get(1)");
-    explore(&title, bound, reaches, || {
+    run.explore("insert(1, new) || get(1)", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(1, 10);
-        let other = {
-            let map = map.clone();
-            thread::spawn(move || map.get(&1).map(|e| *e.value()))
-        };
+        let other = spawn_on(&map, |map| map.get(&1).map(|e| *e.value()));
         map.insert(1, 20);
         let seen = other.join().unwrap();
         assert!(
@@ -251,18 +251,14 @@ where
     });
 }
 
-pub fn replace_remove<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn replace_remove<F: Flavour>(run: Run<'_>)
 where
     Map<F>: Send + Sync,
 {
-    let title = format!("{name}: insert(1, new) || remove(1)");
-    explore(&title, bound, reaches, || {
+    run.explore("insert(1, new) || remove(1)", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(1, 10);
-        let other = {
-            let map = map.clone();
-            thread::spawn(move || map.remove(&1).map(|e| *e.value()))
-        };
+        let other = spawn_on(&map, |map| map.remove(&1).map(|e| *e.value()));
         map.insert(1, 20);
         let removed = other.join().unwrap();
         let left: Vec<(u32, u32)> = map.iter().map(|e| (*e.key(), *e.value())).collect();
@@ -276,19 +272,15 @@ where
     });
 }
 
-pub fn pop_front_pop_back_split_two<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn pop_front_pop_back_split_two<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,
 {
-    let title = format!("{name}: pop_front || pop_back");
-    explore(&title, bound, reaches, || {
+    run.explore("pop_front || pop_back", || {
         let set = Arc::new(Set::<F>::new());
         set.insert(1); // tall
         set.insert(2); // short
-        let other = {
-            let set = set.clone();
-            thread::spawn(move || set.pop_back().map(|e| *e))
-        };
+        let other = spawn_on(&set, |set| set.pop_back().map(|e| *e));
         let mine = set.pop_front().map(|e| *e);
         let theirs = other.join().unwrap();
         let mut got: Vec<u32> = mine.into_iter().chain(theirs).collect();
@@ -302,19 +294,15 @@ where
     });
 }
 
-pub fn front_pop_front<F: Flavour>(name: &str, bound: usize, reaches: &[&Path])
+pub fn front_pop_front<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,
 {
-    let title = format!("{name}: front || pop_front");
-    explore(&title, bound, reaches, || {
+    run.explore("front || pop_front", || {
         let set = Arc::new(Set::<F>::new());
         set.insert(1);
         set.insert(2);
-        let other = {
-            let set = set.clone();
-            thread::spawn(move || set.front().map(|e| *e))
-        };
+        let other = spawn_on(&set, |set| set.front().map(|e| *e));
         assert_eq!(set.pop_front().map(|e| *e), Some(1));
         let front = other.join().unwrap();
         assert!(
