@@ -10,6 +10,7 @@
 use crate::harness::Timing;
 
 pub mod list;
+pub mod maps;
 pub mod queue;
 pub mod sets;
 pub mod signal;

@@ -23,7 +23,7 @@ use crate::harness::{run_threads, Timing};
 
 #[path = "../../../benches/sets/impls.rs"]
 mod impls;
-pub use impls::SetUnderTest;
+pub use impls::{MapUnderTest, SetUnderTest};
 
 /// One mix: key range and share of updates.
 #[derive(Clone, Copy, Debug)]
@@ -33,10 +33,10 @@ pub struct Mix {
 }
 
 /// xorshift64*: a few cycles per key, one per thread.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
+    pub fn new(seed: u64) -> Rng {
         // Any non-zero state works; spread the seeds with a multiplier.
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
@@ -49,7 +49,7 @@ impl Rng {
     }
     /// Uniform in `0..n` by multiply-shift (no modulo bias worth measuring).
     #[inline]
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
     }
 }

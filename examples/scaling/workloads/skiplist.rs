@@ -6,6 +6,9 @@
 //! - Read-mostly at scale: key range 2^20 (1,048,576), half full, 1% updates
 //!   (`k1M-u1`); here the working set no longer fits in cache.
 //!
+//! - Map workloads on `SkipMap<u64, u64>`: reads that hold an entry (8 hot
+//!   keys, uniform keys) and `get_or_insert`/`remove` churn (`maps.rs`).
+//!
 //! The mix itself (pre-fill, key choice, insert-if-absent) is described in
 //! `sets.rs`. The sets are pre-filled once per workload and kept across thread
 //! counts and repetitions, so the 2^20 run pre-fills each structure once.
@@ -32,7 +35,7 @@ fn workload(
 }
 
 pub fn workloads() -> Vec<Workload> {
-    vec![
+    let mut sets = vec![
         workload(
             "k65536-u1",
             "keys 0..65,536 (half present), 1% updates (insert/remove), 99% contains",
@@ -57,5 +60,7 @@ pub fn workloads() -> Vec<Workload> {
             1 << 20,
             1,
         ),
-    ]
+    ];
+    sets.extend(super::maps::workloads());
+    sets
 }
