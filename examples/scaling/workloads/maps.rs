@@ -17,9 +17,8 @@
 
 use std::hint::black_box;
 
-use super::sets::{MapUnderTest, Rng};
-use super::{Metric, Subject, Workload};
-use crate::harness::{run_threads, Timing};
+use super::sets::{MapUnderTest, Ops, Prefilled, Rng};
+use super::{Metric, Workload};
 
 /// The operation mix of a map workload.
 #[derive(Clone, Copy, Debug)]
@@ -43,9 +42,11 @@ impl MapMix {
             | MapMix::Churn { key_range } => key_range,
         }
     }
+}
 
-    /// Fills `map`: every key for the reads, every other key for churn.
-    fn prefill<M: MapUnderTest>(self, map: &M) {
+impl<M: MapUnderTest> Ops<M> for MapMix {
+    /// Every key for the reads, every other key for churn.
+    fn prefill(self, map: &M) {
         let step = if matches!(self, MapMix::Churn { .. }) {
             2
         } else {
@@ -56,9 +57,8 @@ impl MapMix {
         }
     }
 
-    /// One operation with keys from `rng`.
     #[inline]
-    fn step<M: MapUnderTest>(self, map: &M, rng: &mut Rng) {
+    fn step(self, map: &M, rng: &mut Rng) {
         match self {
             MapMix::HotGets { key_range, hot } => {
                 let key = rng.below(hot) * (key_range / hot);
@@ -79,66 +79,6 @@ impl MapMix {
     }
 }
 
-/// One map structure under one mix; built and pre-filled on the first
-/// point, kept across thread counts and repetitions.
-struct MapSubject<M> {
-    name: &'static str,
-    full_name: &'static str,
-    lazuli: bool,
-    make: fn() -> M,
-    mix: MapMix,
-    map: Option<M>,
-    points: u64,
-}
-
-impl<M: MapUnderTest> Subject for MapSubject<M> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn full_name(&self) -> &'static str {
-        self.full_name
-    }
-    fn is_lazuli(&self) -> bool {
-        self.lazuli
-    }
-    fn measure(&mut self, threads: usize, timing: Timing) -> f64 {
-        let (make, mix) = (self.make, self.mix);
-        let map: &M = self.map.get_or_insert_with(|| {
-            let map = make();
-            mix.prefill(&map);
-            map
-        });
-        self.points += 1;
-        let seed = self.points;
-        let workers = (0..threads)
-            .map(|i| {
-                let mut rng = Rng::new(seed ^ ((i as u64 + 1) << 32));
-                move || {
-                    mix.step(map, &mut rng);
-                    1
-                }
-            })
-            .collect();
-        run_threads(workers, timing).mops()
-    }
-}
-
-fn subject<M: MapUnderTest>(
-    (name, full_name, lazuli): (&'static str, &'static str, bool),
-    make: fn() -> M,
-    mix: MapMix,
-) -> Box<dyn Subject> {
-    Box::new(MapSubject {
-        name,
-        full_name,
-        lazuli,
-        make,
-        mix,
-        map: None,
-        points: 0,
-    })
-}
-
 fn workload(name: &'static str, about: &'static str, mix: MapMix) -> Workload {
     Workload {
         group: "skiplist",
@@ -147,12 +87,12 @@ fn workload(name: &'static str, about: &'static str, mix: MapMix) -> Workload {
         metric: Metric::Throughput,
         fixed_threads: None,
         subjects: vec![
-            subject(
+            Prefilled::boxed(
                 ("SkipMap", "lazuli::skiplist::SkipMap<u64, u64>", true),
                 lazuli::skiplist::SkipMap::new,
                 mix,
             ),
-            subject(
+            Prefilled::boxed(
                 (
                     "SkipMap(cb)",
                     "crossbeam_skiplist::SkipMap<u64, u64> (0.1)",

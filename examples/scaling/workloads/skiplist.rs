@@ -13,54 +13,43 @@
 //! `sets.rs`. The sets are pre-filled once per workload and kept across thread
 //! counts and repetitions, so the 2^20 run pre-fills each structure once.
 
-use super::sets::{set_workload, Mix};
+use super::sets::{set_workloads, SetRow};
 use super::Workload;
 
-fn workload(
-    name: &'static str,
-    about: &'static str,
-    key_range: u64,
-    update_percent: u64,
-) -> Workload {
-    let mix = Mix {
-        key_range,
-        update_percent,
-    };
+const ROWS: [SetRow; 4] = [
+    (
+        "k65536-u1",
+        "keys 0..65,536 (half present), 1% updates (insert/remove), 99% contains",
+        1 << 16,
+        1,
+    ),
+    (
+        "k65536-u10",
+        "keys 0..65,536 (half present), 10% updates (insert/remove), 90% contains",
+        1 << 16,
+        10,
+    ),
+    (
+        "k65536-u50",
+        "keys 0..65,536 (half present), 50% updates (insert/remove), 50% contains",
+        1 << 16,
+        50,
+    ),
+    (
+        "k1M-u1",
+        "read-mostly: keys 0..2^20 (half present), 1% updates, 99% contains",
+        1 << 20,
+        1,
+    ),
+];
+
+pub fn workloads() -> Vec<Workload> {
     let lazuli = (
         "SkipSet",
         "lazuli::skiplist::SkipSet<u64> (insert = get_or_insert)",
         lazuli::skiplist::SkipSet::new as fn() -> _,
     );
-    set_workload("skiplist", (name, about), lazuli, mix)
-}
-
-pub fn workloads() -> Vec<Workload> {
-    let mut sets = vec![
-        workload(
-            "k65536-u1",
-            "keys 0..65,536 (half present), 1% updates (insert/remove), 99% contains",
-            1 << 16,
-            1,
-        ),
-        workload(
-            "k65536-u10",
-            "keys 0..65,536 (half present), 10% updates (insert/remove), 90% contains",
-            1 << 16,
-            10,
-        ),
-        workload(
-            "k65536-u50",
-            "keys 0..65,536 (half present), 50% updates (insert/remove), 50% contains",
-            1 << 16,
-            50,
-        ),
-        workload(
-            "k1M-u1",
-            "read-mostly: keys 0..2^20 (half present), 1% updates, 99% contains",
-            1 << 20,
-            1,
-        ),
-    ];
-    sets.extend(super::maps::workloads());
-    sets
+    let mut workloads = set_workloads("skiplist", lazuli, &ROWS);
+    workloads.extend(super::maps::workloads());
+    workloads
 }
