@@ -14,7 +14,7 @@
 //! # Where what lives
 //!
 //! - **The protocols** live with each structure: `list/raw.rs` (the lazy
-//!   list) and `skiplist/raw.rs` with `skiplist/ordered.rs` (the lazy
+//!   list) and `skiplist/raw.rs` with `skiplist/queries.rs` (the lazy
 //!   skiplist), on top of the pieces both share in the crate-private `lazy`
 //!   module (node lock, flags, validation, value slots, retirement, pinned
 //!   entries). Each structure's module doc explains its algorithm.
