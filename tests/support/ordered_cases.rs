@@ -594,5 +594,34 @@ macro_rules! ordered_cases {
             assert_eq!(range.next().map(|e| *e.value()), Some(5));
             assert!(range.next().is_none());
         }
+
+        #[test]
+        fn a_resumed_iterator_following_an_appending_writer_yields_every_key_in_order() {
+            let _g = shared();
+            let n = scaled(20_000) as u64;
+            let map = $map::new();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for k in 0..n {
+                        map.insert(k, k);
+                    }
+                });
+                let mut iter = map.iter();
+                let mut expected = 0;
+                while expected < n {
+                    // `None` means the reader caught up with the writer: the
+                    // next call searches again from the last key returned.
+                    if let Some(e) = iter.next() {
+                        assert_eq!(
+                            (*e.key(), *e.value()),
+                            (expected, expected),
+                            "a key appended after the last one returned was skipped or repeated"
+                        );
+                        expected += 1;
+                    }
+                }
+                assert!(iter.next().is_none(), "no key past the writer's last");
+            });
+        }
     };
 }
