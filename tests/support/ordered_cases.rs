@@ -9,6 +9,21 @@
 //! gate), `scaled`, `DropCounter`, `map_suite`, `Counted`, `TouchyKey`,
 //! `catch_unwind`, `AssertUnwindSafe` and the `Bound` variants.
 
+/// One `#[test]` per run of a generic [`map_suite`](super::map_suite)
+/// function: `name: function::<types>;`.
+#[macro_export]
+macro_rules! suite_tests {
+    ($($test:ident: $run:ident::<$($ty:ty),+>;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                let _g = shared();
+                map_suite::$run::<$($ty),+>();
+            }
+        )*
+    };
+}
+
 /// Expands the shared tests for `$map`/`$set` from `lazuli::$module`.
 #[macro_export]
 macro_rules! ordered_cases {
@@ -27,70 +42,18 @@ macro_rules! ordered_cases {
 
         // ---- the generic concurrent suite ----
 
-        #[test]
-        fn map_one_winner_per_concurrent_remove() {
-            let _g = shared();
-            map_suite::one_winner_per_concurrent_remove::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_one_winner_per_concurrent_remove() {
-            let _g = shared();
-            map_suite::one_winner_per_concurrent_remove::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_unique_tokens() {
-            let _g = shared();
-            map_suite::unique_tokens::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_unique_tokens() {
-            let _g = shared();
-            map_suite::unique_tokens::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_striped_models() {
-            let _g = shared();
-            map_suite::striped_models::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_striped_models() {
-            let _g = shared();
-            map_suite::striped_models::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_iteration_under_churn() {
-            let _g = shared();
-            map_suite::iteration_under_churn::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_iteration_under_churn() {
-            let _g = shared();
-            map_suite::iteration_under_churn::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_drops_balance() {
-            let _g = shared();
-            map_suite::drops_balance::<$map<u64, Counted>>();
-        }
-
-        #[test]
-        fn map_panicking_ord() {
-            let _g = shared();
-            map_suite::panicking_ord::<u64, $map<TouchyKey, u64>>();
-        }
-
-        #[test]
-        fn set_panicking_ord() {
-            let _g = shared();
-            map_suite::panicking_ord::<(), $set<TouchyKey>>();
+        suite_tests! {
+            map_one_winner_per_concurrent_remove: one_winner_per_concurrent_remove::<u64, $map<u64, u64>>;
+            set_one_winner_per_concurrent_remove: one_winner_per_concurrent_remove::<(), $set<u64>>;
+            map_unique_tokens: unique_tokens::<u64, $map<u64, u64>>;
+            set_unique_tokens: unique_tokens::<(), $set<u64>>;
+            map_striped_models: striped_models::<u64, $map<u64, u64>>;
+            set_striped_models: striped_models::<(), $set<u64>>;
+            map_iteration_under_churn: iteration_under_churn::<u64, $map<u64, u64>>;
+            set_iteration_under_churn: iteration_under_churn::<(), $set<u64>>;
+            map_drops_balance: drops_balance::<$map<u64, Counted>>;
+            map_panicking_ord: panicking_ord::<u64, $map<TouchyKey, u64>>;
+            set_panicking_ord: panicking_ord::<(), $set<TouchyKey>>;
         }
 
         // ---- single operations ----
