@@ -103,16 +103,22 @@ impl<'a, R: RawOrdered> RawEntry<'a, R> {
         self.inner.is_removed()
     }
 
-    /// The next live entry, following the bottom level from this node even
-    /// if it has been removed (weakly consistent).
-    pub(crate) fn next(&self) -> Option<Self> {
+    /// The next live entry: the smallest key above this one, following the
+    /// bottom level from this node, or searching by its key if it has been
+    /// removed (see [`RawOrdered::successor`]).
+    pub(crate) fn next(&self) -> Option<Self>
+    where
+        R::Key: Ord,
+    {
         // SAFETY: the node was returned by `self.raw` under the entry's
         // guard, which still pins.
-        let next = unsafe { R::live_after(self.inner.node_ptr(), self.inner.guard()) }?;
+        let next = unsafe {
+            self.raw
+                .successor(self.inner.node_ptr(), self.inner.guard())
+        }?;
         Some(Self {
             raw: self.raw,
-            // SAFETY: reached by links from this entry's node while its guard
-            // pins.
+            // SAFETY: returned by `self.raw` while this entry's guard pins.
             inner: unsafe { self.inner.neighbour(next) },
         })
     }
@@ -128,7 +134,10 @@ impl<'a, R: RawOrdered> RawEntry<'a, R> {
         })
     }
 
-    pub(crate) fn move_next(&mut self) -> bool {
+    pub(crate) fn move_next(&mut self) -> bool
+    where
+        R::Key: Ord,
+    {
         self.next().map(|next| *self = next).is_some()
     }
 
@@ -252,9 +261,9 @@ impl<'a, K: Ord, V, F: Flavour> Entry<'a, K, V, F> {
         self.raw.move_prev()
     }
 
-    /// The next live entry (the smallest key above this one), following the
-    /// structure from this node even if it has been removed (weakly
-    /// consistent).
+    /// The next live entry (the smallest key above this one): following the
+    /// structure from this node, or, if it has been removed, searching again
+    /// by its key (weakly consistent).
     ///
     /// ```
     /// let map: lazuli::SkipMap<_, _> = [(1, ()), (2, ())].into_iter().collect();

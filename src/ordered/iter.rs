@@ -68,22 +68,9 @@ where
     {
         let candidate = match self.front {
             None => self.raw.lower_bound(start, &self.guard),
-            Some(last) => {
-                // SAFETY: `last` was returned by `self.raw` under
-                // `self.guard`, which still pins.
-                let after = unsafe { R::live_after(last, &self.guard) };
-                // The walk read `last`'s link before this flag. Unmarked
-                // now, `last` was unmarked (so linked) when that link was
-                // read: the walk started from a real edge. Marked, its links
-                // may be frozen since long before this call (a resumed
-                // iterator), so search again from its key instead.
-                if self.node(last).state().is_marked() {
-                    self.raw
-                        .lower_bound::<R::Key>(Bound::Excluded(self.key(last)), &self.guard)
-                } else {
-                    after
-                }
-            }
+            // SAFETY: `last` was returned by `self.raw` under `self.guard`,
+            // which still pins.
+            Some(last) => unsafe { self.raw.successor(last, &self.guard) },
         };
         let node = candidate.filter(|&c| {
             below(self.key(c).borrow(), end) && self.back.is_none_or(|b| self.key(c) < self.key(b))

@@ -71,6 +71,10 @@
 //!   follows its links; from one that has been removed, whose links may be
 //!   frozen since long before the call, it searches again by its key.
 //!
+//! [`Entry::next`] and [`Entry::move_next`] (and a set entry's) find the
+//! next key the same way as `next()`: by the entry's links while its node is
+//! in the structure, by a search for its key once it has been removed.
+//!
 //! A weakly consistent iteration follows: a key present from the iterator's
 //! creation to its end is yielded exactly once, and a key inserted or
 //! removed meanwhile may or may not be.

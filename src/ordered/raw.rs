@@ -106,6 +106,35 @@ pub trait RawOrdered: Sized {
     /// reached from such a node by this method), and `guard` still pins.
     unsafe fn live_after(node: NonNull<Self::Node>, guard: &Guard) -> Option<NonNull<Self::Node>>;
 
+    /// The first live node with a key above `node`'s: from a node still in
+    /// the structure, by following its bottom-level link (no key present
+    /// throughout the call is skipped); from a removed one, whose links may
+    /// have been frozen long before the call, by a search for its key.
+    ///
+    /// # Safety
+    /// As for [`live_after`](Self::live_after).
+    unsafe fn successor(
+        &self,
+        node: NonNull<Self::Node>,
+        guard: &Guard,
+    ) -> Option<NonNull<Self::Node>>
+    where
+        Self::Key: Ord,
+    {
+        // SAFETY: forwarded contract.
+        let after = unsafe { Self::live_after(node, guard) };
+        // SAFETY: as above, the node stays allocated while `guard` pins.
+        let last = unsafe { node.as_ref() };
+        // The walk read `node`'s link before this flag. Unmarked now, the
+        // node was unmarked (so linked) when that link was read: the walk
+        // started from a real edge.
+        if last.state().is_marked() {
+            self.lower_bound::<Self::Key>(Bound::Excluded(last.key()), guard)
+        } else {
+            after
+        }
+    }
+
     /// Inserts `key` if absent, with `value` or else `value_fn()` (called at
     /// most once, with no lock held); if present, returns what `existing`
     /// decides for the present node (called with no lock held;

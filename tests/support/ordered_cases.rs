@@ -527,7 +527,15 @@ macro_rules! ordered_cases {
                 Some(15),
                 "15 is present throughout this next(): the removed 10's frozen link must not skip it"
             );
-            assert!(map.remove(&15).is_some());
+            let held = map.get(&15).expect("15");
+            assert!(held.remove());
+            map.insert(17, ());
+            assert_eq!(
+                held.next().map(|e| *e.key()),
+                Some(17),
+                "a removed entry's next() searches by its key: 17 came after the removal"
+            );
+            assert!(map.remove(&17).is_some());
             assert!(map.remove(&20).is_some());
             assert_eq!(iter.next().map(|e| *e.key()), Some(30));
             assert!(iter.next().is_none());
