@@ -7,6 +7,10 @@
 //!   1%, 10% and 50% updates (`skiplist/r65536-u{1,10,50}`).
 //! - Read-mostly at scale: key range 2^20, half full, 1% updates
 //!   (`skiplist/r1048576-u1`); the working set no longer fits in cache.
+//! - Maps (`SkipMap<u64, u64>` against crossbeam's): `get` holding the entry
+//!   while reading its value, on 8 hot keys of 65,536 (`skiplist/hot8-get`)
+//!   and on uniform keys (`skiplist/r65536-get`); `get_or_insert`/`remove`
+//!   churn (`skiplist/r65536-churn`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -25,6 +29,20 @@ fn skiplist_mixed(c: &mut Criterion) {
     }
 }
 
+fn skiplist_maps(c: &mut Criterion) {
+    for mix in [
+        sets::maps::MapMix::Hot8Gets,
+        sets::maps::MapMix::Gets,
+        sets::maps::MapMix::Churn,
+    ] {
+        let lazuli = (
+            "lazuli::SkipMap",
+            lazuli::skiplist::SkipMap::new as fn() -> _,
+        );
+        sets::maps::bench_map_mix(c, "skiplist", lazuli, mix);
+    }
+}
+
 /// In a private module so that the generated `pub fn benches` needs no docs.
 mod group {
     use super::*;
@@ -32,7 +50,7 @@ mod group {
     criterion_group! {
         name = benches;
         config = sets::config();
-        targets = skiplist_mixed
+        targets = skiplist_mixed, skiplist_maps
     }
 }
 criterion_main!(group::benches);

@@ -38,8 +38,13 @@
 //! ├── lazy/          protocol pieces of the lazy list family, shared by both:
 //! │                  node lock, marked/fully_linked, validation, value slots,
 //! │                  retirement, guard-scoped entries, striped length
-//! ├── list/          ListMap / ListSet (Heller et al. 2005)
-//! └── skiplist/      SkipMap / SkipSet (Herlihy, Lev, Luchangco, Shavit 2007)
+//! ├── ordered/       the public layer of the sorted structures, written once:
+//! │                  OrderedMap / OrderedSet, entries, iterators, ranges,
+//! │                  generic over the raw-structure contract (ordered/raw.rs)
+//! ├── list/          the lazy list's protocol (Heller et al. 2005);
+//! │                  ListMap / ListSet = the ordered layer over it
+//! └── skiplist/      the lazy skiplist's protocol (Herlihy, Lev, Luchangco,
+//!                    Shavit 2007); SkipMap / SkipSet = the ordered layer over it
 //! ```
 //!
 //! Memory is reclaimed with crossbeam-epoch: memory unlinked from a
@@ -76,6 +81,7 @@ pub use sync::coverage;
 #[allow(dead_code)]
 mod lazy;
 pub mod list;
+pub mod ordered;
 pub mod queue;
 pub mod skiplist;
 

@@ -3,25 +3,8 @@
 
 mod support;
 
-use std::ops::Bound::{Excluded, Included, Unbounded};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{RwLock, RwLockReadGuard};
-
-use lazuli::list::{ListMap, ListSet};
-use support::drops::DropCounter;
-use support::map_suite::{self, Counted, TouchyKey};
-use support::scaled;
-
 #[global_allocator]
 static ALLOC: support::alloc::Counting = support::alloc::Counting;
-
-/// Tests share the process-wide allocation counters: the memory test takes
-/// this for writing, every other test for reading.
-static ALLOC_GATE: RwLock<()> = RwLock::new(());
-
-fn shared() -> RwLockReadGuard<'static, ()> {
-    ALLOC_GATE.read().unwrap_or_else(|p| p.into_inner())
-}
 
 ordered_cases!(ListMap, ListSet, list);
 
@@ -29,7 +12,7 @@ ordered_cases!(ListMap, ListSet, list);
 
 #[test]
 fn a_list_set_of_u64_uses_at_most_32_bytes_per_entry() {
-    let _exclusive = ALLOC_GATE.write().unwrap_or_else(|p| p.into_inner());
+    let _exclusive = support::alloc::measuring();
     let n = scaled(10_000);
     drop(crossbeam_epoch::pin()); // registers this thread with the collector first
                                   // The counters are process-wide and the test harness allocates on its

@@ -4,25 +4,8 @@
 
 mod support;
 
-use std::ops::Bound::{Excluded, Included, Unbounded};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{RwLock, RwLockReadGuard};
-
-use lazuli::skiplist::{SkipMap, SkipSet};
-use support::drops::DropCounter;
-use support::map_suite::{self, Counted, TouchyKey};
-use support::scaled;
-
 #[global_allocator]
 static ALLOC: support::alloc::Counting = support::alloc::Counting;
-
-/// Tests share the process-wide allocation counters: the memory test takes
-/// this for writing, every other test for reading.
-static ALLOC_GATE: RwLock<()> = RwLock::new(());
-
-fn shared() -> RwLockReadGuard<'static, ()> {
-    ALLOC_GATE.read().unwrap_or_else(|p| p.into_inner())
-}
 
 ordered_cases!(SkipMap, SkipSet, skiplist);
 
@@ -136,7 +119,7 @@ fn bytes_per_entry(
 
 #[test]
 fn a_skip_set_of_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
-    let _exclusive = ALLOC_GATE.write().unwrap_or_else(|p| p.into_inner());
+    let _exclusive = support::alloc::measuring();
     let n = scaled(20_000);
     drop(crossbeam_epoch::pin()); // registers this thread with the collector first
                                   // The counters are process-wide and the test harness allocates on its own

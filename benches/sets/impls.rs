@@ -1,6 +1,7 @@
-//! The one operation set every ordered-set benchmark drives, implemented once
-//! for lazuli's sets and their peers. Shared by `benches/{list,skiplist}.rs`
-//! and the `scaling` example (which includes this file by path).
+//! The one operation set every ordered-set (and ordered-map) benchmark
+//! drives, implemented once for lazuli's structures and their peers. Shared
+//! by `benches/{list,skiplist}.rs` and the `scaling` example (which includes
+//! this file by path).
 //!
 //! Insert means insert-if-absent everywhere: `BTreeSet::insert`, and
 //! `get_or_insert` for lazuli's sets and crossbeam's `SkipSet` (whose `insert`
@@ -70,3 +71,38 @@ impl SetUnderTest for RwLock<BTreeSet<u64>> {
             .contains(&key)
     }
 }
+
+/// What the map workloads need from a map of `u64` to `u64`.
+pub trait MapUnderTest: Send + Sync + 'static {
+    /// Looks `key` up and, if present, reads its value while holding the
+    /// entry (the read that holds an entry: lazuli pins, crossbeam counts a
+    /// reference).
+    fn get_value(&self, key: u64) -> Option<u64>;
+    /// Inserts `key` with `value` if absent; the entry is dropped at once.
+    fn get_or_insert(&self, key: u64, value: u64);
+    /// Removes `key` if present.
+    fn remove(&self, key: u64);
+}
+
+/// Implements [`MapUnderTest`] for a map type with crossbeam-skiplist's API.
+macro_rules! skip_map_api {
+    ($($map:ty),*) => {$(
+        impl MapUnderTest for $map {
+            fn get_value(&self, key: u64) -> Option<u64> {
+                let entry = <$map>::get(self, &key)?;
+                Some(*entry.value())
+            }
+            fn get_or_insert(&self, key: u64, value: u64) {
+                drop(<$map>::get_or_insert(self, key, value));
+            }
+            fn remove(&self, key: u64) {
+                drop(<$map>::remove(self, &key));
+            }
+        }
+    )*};
+}
+
+skip_map_api!(
+    lazuli::skiplist::SkipMap<u64, u64>,
+    crossbeam_skiplist::SkipMap<u64, u64>
+);

@@ -11,6 +11,11 @@
 //!   generator, so the structure is the only shared state;
 //! - every group runs lazuli's set and its peers (crossbeam's `SkipSet`,
 //!   `Mutex<BTreeSet>`, `RwLock<BTreeSet>`) at 1, 2, 4 and 8 threads.
+//!
+//! The map mixes ([`maps::MapMix`]) run lazuli's `SkipMap<u64, u64>` against
+//! crossbeam's: `get` holding the entry while reading its value, on 8 hot
+//! keys of a full 65,536-key map or on uniform keys, and
+//! `get_or_insert`/`remove` churn on a half-full map.
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
@@ -21,15 +26,18 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 
 mod impls;
-pub use impls::SetUnderTest;
+// The list benches run no map mix.
+#[allow(dead_code)]
+pub mod maps;
+pub use impls::{MapUnderTest, SetUnderTest};
 
-const THREADS: [usize; 4] = [1, 2, 4, 8];
+pub(crate) const THREADS: [usize; 4] = [1, 2, 4, 8];
 
 /// A per-thread xorshift generator.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -58,34 +66,21 @@ fn share(total: u64, parts: usize, i: usize) -> u64 {
     total / parts + u64::from((i as u64) < total % parts)
 }
 
-/// Runs `iters` operations spread over `threads` threads and returns the
-/// time from their common release to the last join.
-fn mixed<S: SetUnderTest>(
-    set: &S,
-    threads: usize,
-    iters: u64,
-    range: u64,
-    update_percent: u64,
-) -> Duration {
+/// Runs `iters` calls of `op` (each with its thread's generator) spread
+/// over `threads` threads and returns the time from their common release to
+/// the last join.
+pub(crate) fn timed(threads: usize, iters: u64, op: impl Fn(&mut Rng) + Sync) -> Duration {
     let barrier = Barrier::new(threads + 1);
     thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
-                let barrier = &barrier;
+                let (barrier, op) = (&barrier, &op);
                 scope.spawn(move || {
                     let mut rng =
                         Rng(0x9E37_79B9_7F4A_7C15 ^ ((i as u64 + 1) * 0x1234_5678_9ABC_DEF1));
                     barrier.wait();
                     for _ in 0..share(iters, threads, i) {
-                        let key = rng.below(range);
-                        let roll = rng.below(200);
-                        if roll < update_percent {
-                            set.insert(key);
-                        } else if roll < 2 * update_percent {
-                            set.remove(key);
-                        } else {
-                            black_box(set.contains(key));
-                        }
+                        op(&mut rng);
                     }
                 })
             })
@@ -99,7 +94,28 @@ fn mixed<S: SetUnderTest>(
     })
 }
 
-type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
+/// The set mix: `iters` operations over `threads` threads.
+fn mixed<S: SetUnderTest>(
+    set: &S,
+    threads: usize,
+    iters: u64,
+    range: u64,
+    update_percent: u64,
+) -> Duration {
+    timed(threads, iters, |rng| {
+        let key = rng.below(range);
+        let roll = rng.below(200);
+        if roll < update_percent {
+            set.insert(key);
+        } else if roll < 2 * update_percent {
+            set.remove(key);
+        } else {
+            black_box(set.contains(key));
+        }
+    })
+}
+
+pub(crate) type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
 
 fn bench_set<S: SetUnderTest>(
     group: &mut Group<'_>,

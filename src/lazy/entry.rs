@@ -30,7 +30,7 @@ use super::value::ValueSlot;
 use crate::sync::epoch::{self, Guard};
 
 /// What the entry machinery needs to know about a node type.
-pub(crate) trait LazyNode {
+pub trait LazyNode {
     /// The key type.
     type Key;
     /// The value type.
@@ -48,7 +48,7 @@ pub(crate) trait LazyNode {
 /// a node type that keeps no value slot implements this directly (the
 /// skiplist's set nodes, whose value is `()` and stored nowhere, so that a
 /// set entry costs no pointer).
-pub(crate) trait EntryNode {
+pub trait EntryNode {
     /// The key type.
     type Key;
     /// The value type.

@@ -30,6 +30,15 @@ pub mod paths {
     pub static LOCK_CONTENDED: Path = Path::new("a node lock was held; the locker waited");
     /// An update's validation failed, so it unlocked and searched again.
     pub static VALIDATION_FAILED: Path = Path::new("validation failed; the update searched again");
+    /// An insert found its key's node marked and waited for the remover.
+    pub static INSERT_WAITED_FOR_REMOVER: Path =
+        Path::new("an insert found its key's node marked and waited for the remover");
+    /// A present key's value was replaced under its node's lock.
+    pub static VALUE_REPLACED: Path = Path::new("a value was replaced under the node lock");
+    /// A replacement found, under the lock, the node marked or its value
+    /// changed since it decided, and retried.
+    pub static REPLACE_SAW_CHANGE: Path =
+        Path::new("a replacement found the node marked or its value changed, and retried");
 }
 
 pub(crate) mod entry;
@@ -44,4 +53,4 @@ pub(crate) use len::Length;
 pub(crate) use lock::NodeLockGuard;
 pub(crate) use retire::{retire, retire_box};
 pub(crate) use state::{validate, NodeState};
-pub(crate) use value::ValueSlot;
+pub(crate) use value::{keep_existing, replace_value, Existing, ValueSlot};

@@ -19,7 +19,7 @@ use super::lock::{NodeLock, NodeLockGuard};
 use crate::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 /// The lock and flags of one lazy node (see the module doc's state table).
-pub(crate) struct NodeState {
+pub struct NodeState {
     lock: NodeLock,
     /// Set (false → true) by the node's remover while it holds `lock`: the
     /// linearization point of a successful remove.

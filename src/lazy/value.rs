@@ -16,13 +16,19 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use super::entry::EntryNode;
 use super::lock::NodeLockGuard;
+#[cfg(loom)]
+use super::paths;
 use super::retire;
+use super::state::NodeState;
 use crate::sync::atomic::{AtomicPtr, Ordering};
+use crate::sync::cover;
 use crate::sync::epoch::Guard;
 
 /// The value of one lazy node (see the module doc).
-pub(crate) struct ValueSlot<V> {
+#[derive(Debug)]
+pub struct ValueSlot<V> {
     current: AtomicPtr<V>,
     /// Owns the boxed `V` (drop check, auto traits).
     _owns: PhantomData<Box<V>>,
@@ -100,4 +106,77 @@ impl<V> Drop for ValueSlot<V> {
         // retired separately) and is being destroyed, so this is the only free.
         drop(unsafe { Box::from_raw(current) });
     }
+}
+
+/// What an `existing` callback of a raw structure's `insert` decided about
+/// the present node of its key.
+#[derive(Debug)]
+pub enum Existing<V> {
+    /// Finished: the present node holds this value for the caller.
+    Done(NonNull<V>),
+    /// The node was being removed: search again.
+    Retry,
+}
+
+/// The `existing` decision of `get_or_insert`, for any lazy node: keep the
+/// present value if the node is live; if a remover has marked it, wait for
+/// that remover (by taking the node's lock) and search again.
+pub(crate) fn keep_existing<N: EntryNode>(node: &N, guard: &Guard) -> Existing<N::Value> {
+    let value = node.load_value(guard);
+    // The value was read while the node was unmarked (the flag is read after
+    // it): the key was present with that value then.
+    if node.state().is_marked() {
+        cover!(paths::INSERT_WAITED_FOR_REMOVER);
+        // A remover won: wait for it to unlink the node, then search again.
+        drop(node.state().lock());
+        Existing::Retry
+    } else {
+        Existing::Done(value)
+    }
+}
+
+/// The `existing` decision of `insert` and `compare_insert`, for any lazy
+/// node with a value slot: if `decide(current value)` approves, lock the
+/// node and, if it is still unmarked and its value unchanged, replace the
+/// value with the one in `value` (taking it); a marked node, or a value
+/// changed since `decide` saw it, means search again. `decide` is user code
+/// and runs with no lock held.
+///
+/// # Safety
+/// The node of `state` and `slot` is reachable or was reachable while
+/// `guard` was pinned, and `V: Send + 'static` (the old value is retired).
+pub(crate) unsafe fn replace_value<V>(
+    state: &NodeState,
+    slot: &ValueSlot<V>,
+    value: &mut Option<V>,
+    mut decide: impl FnMut(&V) -> bool,
+    guard: &Guard,
+) -> Existing<V> {
+    let seen = slot.load(guard);
+    // SAFETY: the slot's box is protected by our pin.
+    if !decide(unsafe { seen.as_ref() }) {
+        if state.is_marked() {
+            cover!(paths::INSERT_WAITED_FOR_REMOVER);
+            drop(state.lock());
+            return Existing::Retry;
+        }
+        return Existing::Done(seen);
+    }
+    let boxed = Box::new(value.take().expect("the value is present"));
+    let held = state.lock();
+    // Under the lock only other writers could change the slot, and they hold
+    // the lock too.
+    let unchanged = slot.load(guard) == seen;
+    if state.is_marked() || !unchanged {
+        drop(held);
+        cover!(paths::REPLACE_SAW_CHANGE);
+        *value = Some(*boxed);
+        return Existing::Retry;
+    }
+    // SAFETY: the caller guarantees `V: Send + 'static` and reachability;
+    // the node is live and we hold its lock.
+    let new = unsafe { slot.replace(boxed, &held, guard) };
+    drop(held);
+    cover!(paths::VALUE_REPLACED);
+    Existing::Done(new)
 }

@@ -18,7 +18,8 @@
 //! - Iteration (`iter`, `range`, `Entry::next`) is **weakly consistent**: keys
 //!   come out strictly increasing (strictly decreasing backwards), every key
 //!   present throughout the iteration is yielded, and a key inserted or
-//!   removed meanwhile may or may not be.
+//!   removed meanwhile may or may not be. Iterators resume after `None`
+//!   (see the [iteration semantics](crate::ordered#iteration-semantics)).
 //! - `len` is exact when no update is in flight.
 //!
 //! A list is O(n) per operation; it is the right structure for small sets and
@@ -113,15 +114,18 @@
 //! this with a counting allocator); a `ListMap<K, V>` entry with a non-empty
 //! `V` adds the value's box.
 //!
-//! # Entries, iterators and reclamation
+//! # Where the code lives
 //!
-//! An [`Entry`] (and an iterator) pins the epoch for as long as it lives; no
-//! reference count is touched. While a thread holds one, nothing retired by
-//! any thread after it pinned can be freed, so a long-lived entry or iterator
-//! makes removed nodes and replaced values accumulate until it is dropped. For
-//! the same reason, entries and iterators are neither `Send` nor `Sync`: the
-//! pin belongs to the thread (this differs from crossbeam-skiplist, whose
-//! entries hold a reference count).
+//! This module holds the protocol: `raw.rs` is the list itself (search,
+//! lock and validate, link, mark, unlink, retire), built on the shared
+//! pieces of the crate-private `lazy` module, and this file implements the
+//! raw-structure contract of [`crate::ordered`] for it. The public layer
+//! (maps, sets, entries, iterators, ranges) is written once, in
+//! [`crate::ordered`], for the list and the skiplist alike; [`ListMap`],
+//! [`ListSet`] and their entry and iterator types are its types with
+//! [`LazyList`] plugged in. An [`Entry`] (and an iterator) pins the epoch
+//! while it lives, no reference count: see
+//! [`crate::ordered`](crate::ordered#entries-iterators-and-reclamation).
 //!
 //! # Panics in user code
 //!
@@ -141,19 +145,16 @@
 //! iterators are `!Send`; `next_back`/`prev` are O(n) on a list.
 
 use core::borrow::Borrow;
-use core::fmt;
-use core::ops::{Bound, RangeBounds};
 use core::ptr::NonNull;
 
-use crate::lazy::{EntryNode, PinnedEntry};
-use crate::sync::epoch;
+use crate::lazy::{Existing, ValueSlot};
+use crate::ordered::raw::{Flavour, RawMap, RawOrdered, Window};
+use crate::ordered::{self, OrderedMap};
+use crate::sync::epoch::Guard;
 
-mod entry;
-mod iter;
 mod raw;
-pub mod set;
 
-pub use entry::Entry;
+use raw::{Node, RawList};
 
 /// Paths of the list protocol that loom models assert they reach.
 #[cfg(loom)]
@@ -161,15 +162,6 @@ pub use entry::Entry;
 pub mod paths {
     pub use crate::lazy::paths::*;
     use crate::sync::coverage::Path;
-    /// An insert found its key's node marked and waited for the remover.
-    pub static INSERT_WAITED_FOR_REMOVER: Path =
-        Path::new("an insert found its key's node marked and waited for the remover");
-    /// A present key's value was replaced under its node's lock.
-    pub static VALUE_REPLACED: Path = Path::new("a value was replaced under the node lock");
-    /// A replacement found, under the lock, the node marked or its value
-    /// changed since it decided, and retried.
-    pub static REPLACE_SAW_CHANGE: Path =
-        Path::new("a replacement found the node marked or its value changed, and retried");
     /// A wait-free lookup stopped at its key's node and found it marked.
     pub static LOOKUP_SAW_MARKED: Path = Path::new("a lookup found its key's node marked");
     /// `front`/`back`/a bound found an end of its window marked and retried.
@@ -180,13 +172,21 @@ pub mod paths {
     /// `pop_back` found a node appended after the last one and retried.
     pub static POP_BACK_APPENDED: Path = Path::new("pop_back found a node appended after the last");
 }
-pub use iter::{IntoIter, Iter, Range};
-pub use set::ListSet;
 
-use raw::{Existing, Node, RawList};
+/// The lazy list, as the structure behind an [`OrderedMap`] or an
+/// [`OrderedSet`](crate::ordered::OrderedSet): [`ListMap`] is
+/// `OrderedMap<K, V, LazyList>`. Never constructed.
+#[derive(Debug)]
+pub enum LazyList {}
+
+impl Flavour for LazyList {
+    type Map<K, V> = RawList<K, V>;
+    type Set<T> = RawList<T, ()>;
+}
 
 /// A concurrent ordered map: a lazy sorted linked list (see the
-/// [module documentation](self)).
+/// [module documentation](self)), with crossbeam-skiplist's `SkipMap` API.
+/// Its methods are [`OrderedMap`]'s.
 ///
 /// ```
 /// use lazuli::list::ListMap;
@@ -198,459 +198,151 @@ use raw::{Existing, Node, RawList};
 /// let keys: Vec<i32> = map.iter().map(|e| *e.key()).collect();
 /// assert_eq!(keys, [1, 2]);
 /// ```
-pub struct ListMap<K, V> {
-    raw: RawList<K, V>,
+pub type ListMap<K, V> = OrderedMap<K, V, LazyList>;
+/// An entry of a [`ListMap`]: see [`ordered::Entry`].
+pub type Entry<'a, K, V> = ordered::Entry<'a, K, V, LazyList>;
+/// An iterator over a [`ListMap`]: see [`ordered::Iter`].
+pub type Iter<'a, K, V> = ordered::Iter<'a, K, V, LazyList>;
+/// An iterator over a range of a [`ListMap`]: see [`ordered::Range`].
+pub type Range<'a, Q, R, K, V> = ordered::Range<'a, Q, R, K, V, LazyList>;
+/// An owning iterator over a [`ListMap`]: see [`ordered::IntoIter`].
+pub type IntoIter<K, V> = ordered::IntoIter<K, V, LazyList>;
+
+/// [`ListSet`]: the lazy list as an ordered set, and its entry and iterator
+/// types.
+pub mod set {
+    use super::LazyList;
+    use crate::ordered::{set, OrderedSet};
+
+    /// A concurrent ordered set: a lazy sorted linked list (see the
+    /// [module documentation](super)), with crossbeam-skiplist's `SkipSet`
+    /// API. Its methods are [`OrderedSet`]'s.
+    ///
+    /// ```
+    /// use lazuli::list::ListSet;
+    ///
+    /// let set = ListSet::new();
+    /// set.insert(3);
+    /// set.insert(1);
+    /// assert!(set.contains(&1));
+    /// assert_eq!(set.iter().map(|e| *e).collect::<Vec<_>>(), [1, 3]);
+    /// ```
+    pub type ListSet<T> = OrderedSet<T, LazyList>;
+    /// An entry of a [`ListSet`]: see [`set::Entry`].
+    pub type Entry<'a, T> = set::Entry<'a, T, LazyList>;
+    /// An iterator over a [`ListSet`]: see [`set::Iter`].
+    pub type Iter<'a, T> = set::Iter<'a, T, LazyList>;
+    /// An iterator over a range of a [`ListSet`]: see [`set::Range`].
+    pub type Range<'a, Q, R, T> = set::Range<'a, Q, R, T, LazyList>;
+    /// An owning iterator over a [`ListSet`]: see [`set::IntoIter`].
+    pub type IntoIter<T> = set::IntoIter<T, LazyList>;
 }
 
-impl<K, V> ListMap<K, V> {
-    /// An empty map.
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<u32, u32> = lazuli::list::ListMap::new();
-    /// assert!(map.is_empty());
-    /// ```
-    pub fn new() -> Self {
-        Self {
-            raw: RawList::new(),
-        }
-    }
+pub use set::ListSet;
 
-    /// Whether the map has no entries (exact when no update is in flight).
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert(1, ());
-    /// assert!(!map.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The number of entries: exact when no update is in flight, otherwise a
-    /// snapshot that may count updates in flight or not.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert(1, 'a');
-    /// map.insert(2, 'b');
-    /// assert_eq!(map.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.raw.len()
-    }
-
-    fn entry(&self, guard: epoch::Guard, node: NonNull<Node<K, V>>) -> Entry<'_, K, V> {
-        // SAFETY: every caller passes a node returned by a `RawList`
-        // operation run under `guard`, which is reachable-after-pin.
-        Entry::new(self, unsafe { PinnedEntry::new(guard, node) })
-    }
-
-    /// The entry an ordered query (`front`, `back`, `lower_bound`,
-    /// `upper_bound`) finds, with a value that its key held *while* it was the
-    /// answer. `find` picks the node at one instant; loading the value later
-    /// could pair it with a value written after another key had become the
-    /// answer (the linearizability checker found exactly that). So: find,
-    /// load the value pointer, find again, and keep the result only if the
-    /// same node comes back and the value pointer is unchanged. A value box
-    /// cannot be reused while we are pinned, so the value was that box
-    /// throughout, including at the second query's linearization point.
-    /// Retries only when an update raced the query (lock-free).
-    fn snapshot_entry(
-        &self,
-        find: impl Fn(&epoch::Guard) -> Option<NonNull<Node<K, V>>>,
-    ) -> Option<Entry<'_, K, V>> {
-        let guard = epoch::pin();
-        loop {
-            let node = find(&guard)?;
-            // SAFETY: found by a `RawList` query under `guard`, so allocated
-            // while `guard` lives.
-            let value = unsafe { node.as_ref() }.load_value(&guard);
-            // SAFETY: as above.
-            let still =
-                find(&guard) == Some(node) && unsafe { node.as_ref() }.load_value(&guard) == value;
-            if still {
-                // SAFETY: reachable-after-pin (as above), and `value` was in
-                // the node's slot after `guard` pinned.
-                return Some(Entry::new(self, unsafe {
-                    PinnedEntry::with_value(guard, node, value)
-                }));
-            }
-        }
-    }
+/// The node behind a pointer the list handed out.
+///
+/// # Safety
+/// `node` was returned by a `RawList` operation under a guard that still
+/// pins.
+unsafe fn node<'g, K, V>(node: NonNull<Node<K, V>>) -> &'g Node<K, V> {
+    // SAFETY: the caller's contract keeps the node allocated.
+    unsafe { node.as_ref() }
 }
 
-impl<K: Ord, V> ListMap<K, V> {
-    /// The entry with the smallest key.
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = [(5, 'a'), (3, 'b')].into_iter().collect();
-    /// assert_eq!(*map.front().unwrap().key(), 3);
-    /// ```
-    pub fn front(&self) -> Option<Entry<'_, K, V>> {
-        self.snapshot_entry(|guard| {
-            self.raw
-                .lower_bound::<K>(Bound::Unbounded, guard)
-                .map(NonNull::from)
-        })
+impl<K, V> RawOrdered for RawList<K, V> {
+    type Key = K;
+    type Value = V;
+    type Node = Node<K, V>;
+
+    fn new() -> Self {
+        RawList::new()
     }
 
-    /// The entry with the largest key (O(n)).
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = [(5, 'a'), (3, 'b')].into_iter().collect();
-    /// assert_eq!(*map.back().unwrap().key(), 5);
-    /// ```
-    pub fn back(&self) -> Option<Entry<'_, K, V>> {
-        self.snapshot_entry(|guard| {
-            self.raw
-                .upper_bound::<K>(Bound::Unbounded, guard)
-                .map(NonNull::from)
-        })
+    fn len(&self) -> usize {
+        RawList::len(self)
     }
 
-    /// Whether `key` is present. Wait-free.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert("k".to_string(), 1);
-    /// assert!(map.contains_key("k"));
-    /// ```
-    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    fn get<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Node<K, V>>>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let guard = epoch::pin();
-        self.raw.get(key, &guard).is_some()
+        RawList::get(self, key, guard).map(NonNull::from)
     }
 
-    /// The entry of `key`, if present. Wait-free.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert(7, "seven");
-    /// assert_eq!(*map.get(&7).unwrap().value(), "seven");
-    /// assert!(map.get(&8).is_none());
-    /// ```
-    pub fn get<Q>(&self, key: &Q) -> Option<Entry<'_, K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        let guard = epoch::pin();
-        let node = self.raw.get(key, &guard).map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+    fn stable_window(&self, before: impl FnMut(&K) -> bool, guard: &Guard) -> Window<Node<K, V>> {
+        let window = RawList::stable_window(self, before, guard);
+        (
+            window.pred_node.map(NonNull::from),
+            window.curr.map(NonNull::from),
+        )
     }
 
-    /// The first entry whose key is above `bound` (`Included(k)`: the
-    /// smallest key `>= k`; `Excluded(k)`: `> k`; `Unbounded`: the front).
-    ///
-    /// ```
-    /// use std::ops::Bound::*;
-    /// let map: lazuli::list::ListMap<_, _> = [(1, ()), (4, ())].into_iter().collect();
-    /// assert_eq!(*map.lower_bound(Included(&2)).unwrap().key(), 4);
-    /// assert!(map.lower_bound(Excluded(&4)).is_none());
-    /// ```
-    pub fn lower_bound<'a, Q>(&'a self, bound: Bound<&Q>) -> Option<Entry<'a, K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        self.snapshot_entry(|guard| self.raw.lower_bound(bound, guard).map(NonNull::from))
+    fn first_live(&self, guard: &Guard) -> Option<NonNull<Node<K, V>>> {
+        RawList::live_from(self.first(guard), guard).map(NonNull::from)
     }
 
-    /// The last entry whose key is below `bound` (`Included(k)`: the largest
-    /// key `<= k`; `Excluded(k)`: `< k`; `Unbounded`: the back).
-    ///
-    /// ```
-    /// use std::ops::Bound::*;
-    /// let map: lazuli::list::ListMap<_, _> = [(1, ()), (4, ())].into_iter().collect();
-    /// assert_eq!(*map.upper_bound(Included(&3)).unwrap().key(), 1);
-    /// assert!(map.upper_bound(Excluded(&1)).is_none());
-    /// ```
-    pub fn upper_bound<'a, Q>(&'a self, bound: Bound<&Q>) -> Option<Entry<'a, K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        self.snapshot_entry(|guard| self.raw.upper_bound(bound, guard).map(NonNull::from))
+    unsafe fn live_after(n: NonNull<Node<K, V>>, guard: &Guard) -> Option<NonNull<Node<K, V>>> {
+        // SAFETY: forwarded contract.
+        RawList::live_after(unsafe { node(n) }, guard).map(NonNull::from)
     }
 
-    /// The entry of `key`; if absent, inserts `value` first. A present value
-    /// is kept (and `value` dropped).
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert(1, "a");
-    /// assert_eq!(*map.get_or_insert(1, "b").value(), "a");
-    /// assert_eq!(*map.get_or_insert(2, "c").value(), "c");
-    /// ```
-    pub fn get_or_insert(&self, key: K, value: V) -> Entry<'_, K, V> {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, Self::keep_existing)
-    }
-
-    /// The entry of `key`; if absent, inserts `value_fn()` first. `value_fn`
-    /// is called at most once, with no lock held, and only if the key was
-    /// found absent.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// assert_eq!(*map.get_or_insert_with(1, || "made").value(), "made");
-    /// assert_eq!(*map.get_or_insert_with(1, || unreachable!()).value(), "made");
-    /// ```
-    pub fn get_or_insert_with<F>(&self, key: K, value_fn: F) -> Entry<'_, K, V>
-    where
-        F: FnOnce() -> V,
-    {
-        self.insert_raw(key, None, Some(value_fn), Self::keep_existing)
-    }
-
-    fn keep_existing<'g>(
-        node: &'g Node<K, V>,
-        _: &mut Option<V>,
-        guard: &'g epoch::Guard,
-    ) -> Existing<V> {
-        let value = node.value.load(guard);
-        // The value was read while the node was unmarked (the flag is read
-        // after it): the key was present with that value then.
-        if node.links.state.is_marked() {
-            crate::sync::cover!(paths::INSERT_WAITED_FOR_REMOVER);
-            // A remover won: wait for it to unlink the node, then search again.
-            drop(node.links.state.lock());
-            Existing::Retry
-        } else {
-            Existing::Done(value)
-        }
-    }
-
-    fn insert_raw<F: FnOnce() -> V>(
+    fn insert<F, E>(
         &self,
         key: K,
         value: Option<V>,
         value_fn: Option<F>,
-        existing: impl for<'g> FnMut(&'g Node<K, V>, &mut Option<V>, &'g epoch::Guard) -> Existing<V>,
-    ) -> Entry<'_, K, V> {
-        let guard = epoch::pin();
-        let (node, value) = self.raw.insert(key, value, value_fn, existing, &guard);
-        // SAFETY: `insert` returned a node that is (or was, after our pin)
-        // reachable, and a value that was in its slot after our pin.
-        Entry::new(self, unsafe { PinnedEntry::with_value(guard, node, value) })
-    }
-
-    /// An iterator over the entries in ascending key order (weakly consistent:
-    /// see the module doc).
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = [(2, 'b'), (1, 'a')].into_iter().collect();
-    /// let pairs: Vec<_> = map.iter().map(|e| (*e.key(), *e.value())).collect();
-    /// assert_eq!(pairs, [(1, 'a'), (2, 'b')]);
-    /// ```
-    pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter::new(self)
-    }
-
-    /// An iterator over the entries whose keys are in `range`, ascending
-    /// (weakly consistent).
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = (0..10).map(|k| (k, k * k)).collect();
-    /// let squares: Vec<_> = map.range(3..6).map(|e| *e.value()).collect();
-    /// assert_eq!(squares, [9, 16, 25]);
-    /// ```
-    pub fn range<Q, R>(&self, range: R) -> Range<'_, Q, R, K, V>
+        mut existing: E,
+        guard: &Guard,
+    ) -> (NonNull<Node<K, V>>, NonNull<V>)
     where
-        K: Borrow<Q>,
-        R: RangeBounds<Q>,
-        Q: Ord + ?Sized,
+        K: Ord,
+        F: FnOnce() -> V,
+        E: FnMut(NonNull<Node<K, V>>, &mut Option<V>, &Guard) -> Existing<V>,
     {
-        Range::new(self, range)
-    }
-}
-
-impl<K, V> ListMap<K, V>
-where
-    K: Ord + Send + 'static,
-    V: Send + 'static,
-{
-    /// Inserts `key` with `value`, replacing (and retiring) the value of a
-    /// present key; returns the entry, showing `value`.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert(1, "a");
-    /// assert_eq!(*map.insert(1, "b").value(), "b");
-    /// assert_eq!(*map.get(&1).unwrap().value(), "b");
-    /// assert_eq!(map.len(), 1);
-    /// ```
-    pub fn insert(&self, key: K, value: V) -> Entry<'_, K, V> {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, |node, value, guard| {
-            // SAFETY: `V: Send + 'static` by this impl's bounds.
-            unsafe { RawList::replace_value(node, value, |_| true, guard) }
-        })
+        let existing =
+            |n: &Node<K, V>, v: &mut Option<V>, g: &Guard| existing(NonNull::from(n), v, g);
+        RawList::insert(self, key, value, value_fn, existing, guard)
     }
 
-    /// Inserts `key` with `value` if absent; if present, replaces the value
-    /// only if `compare_fn(current value)` returns true, and otherwise
-    /// returns the present entry (dropping `value`). `compare_fn` runs with no
-    /// lock held, possibly more than once under contention; the replacement
-    /// happens only if the value it approved is still current.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert("k", 5);
-    /// assert_eq!(*map.compare_insert("k", 3, |old| *old < 3).value(), 5);
-    /// assert_eq!(*map.compare_insert("k", 9, |old| *old < 9).value(), 9);
-    /// ```
-    pub fn compare_insert<F>(&self, key: K, value: V, compare_fn: F) -> Entry<'_, K, V>
-    where
-        F: Fn(&V) -> bool,
-    {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, |node, value, guard| {
-            // SAFETY: `V: Send + 'static` by this impl's bounds.
-            unsafe { RawList::replace_value(node, value, &compare_fn, guard) }
-        })
-    }
-
-    /// Removes `key`; returns its entry if this call removed it. Of several
-    /// concurrent removers of one key, exactly one gets `Some`.
-    ///
-    /// ```
-    /// let map = lazuli::list::ListMap::new();
-    /// map.insert(1, "a");
-    /// let removed = map.remove(&1).unwrap();
-    /// assert!(removed.is_removed());
-    /// assert_eq!(*removed.value(), "a");
-    /// assert!(map.remove(&1).is_none());
-    /// ```
-    pub fn remove<Q>(&self, key: &Q) -> Option<Entry<'_, K, V>>
+    unsafe fn remove<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Node<K, V>>>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let guard = epoch::pin();
-        // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-        let node = unsafe { self.raw.remove(key, &guard) }.map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+        // SAFETY: forwarded contract.
+        unsafe { RawList::remove(self, key, guard) }.map(NonNull::from)
     }
 
-    /// Removes the entry with the smallest key and returns it.
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = [(2, ()), (1, ())].into_iter().collect();
-    /// assert_eq!(*map.pop_front().unwrap().key(), 1);
-    /// assert_eq!(map.len(), 1);
-    /// ```
-    pub fn pop_front(&self) -> Option<Entry<'_, K, V>> {
-        let guard = epoch::pin();
-        // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-        let node = unsafe { self.raw.pop_front(&guard) }.map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+    unsafe fn remove_node(&self, n: NonNull<Node<K, V>>, guard: &Guard) -> bool
+    where
+        K: Ord,
+    {
+        // SAFETY: forwarded contract.
+        unsafe { RawList::remove_node(self, node(n), guard) }
     }
 
-    /// Removes the entry with the largest key and returns it (O(n)).
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = [(2, ()), (1, ())].into_iter().collect();
-    /// assert_eq!(*map.pop_back().unwrap().key(), 2);
-    /// ```
-    pub fn pop_back(&self) -> Option<Entry<'_, K, V>> {
-        let guard = epoch::pin();
-        // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-        let node = unsafe { self.raw.pop_back(&guard) }.map(NonNull::from);
-        node.map(|n| self.entry(guard, n))
+    unsafe fn pop_front(&self, guard: &Guard) -> Option<NonNull<Node<K, V>>> {
+        // SAFETY: forwarded contract.
+        unsafe { RawList::pop_front(self, guard) }.map(NonNull::from)
     }
 
-    /// Removes every entry (one by one from the front; entries inserted
-    /// concurrently may survive).
-    ///
-    /// ```
-    /// let map: lazuli::list::ListMap<_, _> = (0..5).map(|k| (k, ())).collect();
-    /// map.clear();
-    /// assert!(map.is_empty());
-    /// ```
-    pub fn clear(&self) {
-        loop {
-            // A fresh pin per removal, so that a long clear does not hold back
-            // reclamation.
-            let guard = epoch::pin();
-            // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-            if unsafe { self.raw.pop_front(&guard) }.is_none() {
-                return;
-            }
-        }
+    unsafe fn pop_back(&self, guard: &Guard) -> Option<NonNull<Node<K, V>>>
+    where
+        K: Ord,
+    {
+        // SAFETY: forwarded contract.
+        unsafe { RawList::pop_back(self, guard) }.map(NonNull::from)
+    }
+
+    fn pop_front_parts(&mut self) -> Option<(K, V)> {
+        RawList::pop_front_parts(self)
     }
 }
 
-impl<K, V> Default for ListMap<K, V> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Prints the entries, in order (a weakly consistent snapshot).
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for ListMap<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = epoch::pin();
-        let mut map = f.debug_map();
-        let mut node = RawList::live_from(self.raw.first(&guard), &guard);
-        while let Some(n) = node {
-            // SAFETY: the value box is protected by our pin.
-            map.entry(&n.key, unsafe { n.value.load(&guard).as_ref() });
-            node = RawList::live_after(n, &guard);
-        }
-        map.finish()
-    }
-}
-
-impl<K: fmt::Debug, V> ListMap<K, V> {
-    /// Prints the keys as a set (for [`ListSet`]'s `Debug`).
-    fn fmt_keys(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = epoch::pin();
-        let mut set = f.debug_set();
-        let mut node = RawList::live_from(self.raw.first(&guard), &guard);
-        while let Some(n) = node {
-            set.entry(&n.key);
-            node = RawList::live_after(n, &guard);
-        }
-        set.finish()
-    }
-}
-
-impl<K, V> IntoIterator for ListMap<K, V> {
-    type Item = (K, V);
-    type IntoIter = IntoIter<K, V>;
-
-    /// The entries in ascending key order, by value.
-    fn into_iter(self) -> IntoIter<K, V> {
-        IntoIter::new(self.raw)
-    }
-}
-
-impl<'a, K: Ord, V> IntoIterator for &'a ListMap<K, V> {
-    type Item = Entry<'a, K, V>;
-    type IntoIter = Iter<'a, K, V>;
-
-    fn into_iter(self) -> Iter<'a, K, V> {
-        self.iter()
-    }
-}
-
-/// Collects with [`ListMap::get_or_insert`]: of repeated keys, the first
-/// value is kept (as crossbeam-skiplist does).
-impl<K: Ord, V> FromIterator<(K, V)> for ListMap<K, V> {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut map = Self::new();
-        map.extend(iter);
-        map
-    }
-}
-
-/// Extends with [`ListMap::get_or_insert`]: a key already present keeps its
-/// value, as in [`FromIterator`].
-impl<K: Ord, V> Extend<(K, V)> for ListMap<K, V> {
-    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        for (key, value) in iter {
-            self.get_or_insert(key, value);
-        }
+impl<K, V> RawMap for RawList<K, V> {
+    unsafe fn value_slot(node: &Node<K, V>) -> &ValueSlot<V> {
+        &node.value
     }
 }

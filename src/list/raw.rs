@@ -6,12 +6,11 @@
 use core::borrow::Borrow;
 use core::cmp::Ordering::{Equal, Greater, Less};
 use core::marker::PhantomData;
-use core::ops::Bound;
 use core::ptr::{self, NonNull};
 
 #[cfg(loom)]
 use super::paths;
-use crate::lazy::{self, LazyNode, Length, NodeState, ValueSlot};
+use crate::lazy::{self, Existing, LazyNode, Length, NodeState, ValueSlot};
 use crate::sync::atomic::{AtomicPtr, Ordering};
 use crate::sync::cover;
 use crate::sync::epoch::Guard;
@@ -56,12 +55,18 @@ impl<K, V> Links<K, V> {
 }
 
 /// One key and its value (see the memory layout in the module doc).
-pub(crate) struct Node<K, V> {
+pub struct Node<K, V> {
     pub(crate) links: Links<K, V>,
     /// Immutable for the node's life, so read without synchronisation once
     /// the node has been reached through an Acquire load of a `next` pointer.
     pub(crate) key: K,
     pub(crate) value: ValueSlot<V>,
+}
+
+impl<K, V> core::fmt::Debug for Node<K, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Node").finish_non_exhaustive()
+    }
 }
 
 impl<K, V> LazyNode for Node<K, V> {
@@ -176,12 +181,20 @@ impl<'g, K, V> Window<'g, K, V> {
 }
 
 /// The list: a head sentinel, the count, and ownership of the nodes.
-pub(crate) struct RawList<K, V> {
+pub struct RawList<K, V> {
     head: Links<K, V>,
     len: Length,
     /// Owns the nodes (for drop check), and opts out of the auto traits: the
     /// `Send`/`Sync` rules are written out below.
     _owns: Owns<K, V>,
+}
+
+impl<K, V> core::fmt::Debug for RawList<K, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RawList")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Ownership of boxed nodes, without the auto traits of a raw pointer's
@@ -302,7 +315,7 @@ impl<K, V> RawList<K, V> {
     /// `pred → curr` that was a real edge, with both ends live, at one moment
     /// (the read of `pred.next`), so the answer is linearizable. Retries
     /// when an end is marked.
-    fn stable_window<'g>(
+    pub(crate) fn stable_window<'g>(
         &'g self,
         mut before: impl FnMut(&K) -> bool,
         guard: &'g Guard,
@@ -345,43 +358,6 @@ impl<K, V> RawList<K, V> {
             }
             _ => None,
         }
-    }
-
-    /// The first live node whose key is within `bound` from below
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn lower_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<&'g Node<K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        match bound {
-            Bound::Unbounded => self.stable_window(|_| false, guard).curr,
-            Bound::Included(k) => self.stable_window(|n| n.borrow() < k, guard).curr,
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() <= k, guard).curr,
-        }
-    }
-
-    /// The last live node whose key is within `bound` from above
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn upper_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<&'g Node<K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        let window = match bound {
-            Bound::Unbounded => self.stable_window(|_| true, guard),
-            Bound::Included(k) => self.stable_window(|n| n.borrow() <= k, guard),
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() < k, guard),
-        };
-        window.pred_node
     }
 
     /// Insert `key` if absent; otherwise do what `existing` says with the
@@ -446,47 +422,6 @@ impl<K, V> RawList<K, V> {
             // SAFETY: `Box::into_raw` never returns null.
             return (unsafe { NonNull::new_unchecked(new) }, value);
         }
-    }
-
-    /// Lock `curr`, and if it is still live, replace its value with `value`
-    /// when `decide(current value)` says so. Helper for `existing` callbacks.
-    ///
-    /// # Safety
-    /// `V: Send + 'static` (the old value is retired).
-    pub(crate) unsafe fn replace_value<'g>(
-        curr: &'g Node<K, V>,
-        value: &mut Option<V>,
-        mut decide: impl FnMut(&V) -> bool,
-        guard: &'g Guard,
-    ) -> Existing<V> {
-        let seen = curr.value.load(guard);
-        // SAFETY: the slot's box is protected by our pin. `decide` is user
-        // code and runs without any lock held.
-        if !decide(unsafe { seen.as_ref() }) {
-            if curr.links.state.is_marked() {
-                cover!(paths::INSERT_WAITED_FOR_REMOVER);
-                Self::wait_for_remover(&curr.links);
-                return Existing::Retry;
-            }
-            return Existing::Done(seen);
-        }
-        let boxed = Box::new(value.take().expect("the value is present"));
-        let held = curr.links.state.lock();
-        // memory ordering: Acquire, as in `ValueSlot::load`; under the lock
-        // only other writers could change it, and they hold the lock too.
-        let unchanged = curr.value.load(guard) == seen;
-        if curr.links.state.is_marked() || !unchanged {
-            drop(held);
-            cover!(paths::REPLACE_SAW_CHANGE);
-            *value = Some(*boxed);
-            return Existing::Retry;
-        }
-        // SAFETY: the caller guarantees `V: Send + 'static`; the node is
-        // live and we hold its lock.
-        let new = unsafe { curr.value.replace(boxed, &held, guard) };
-        drop(held);
-        cover!(paths::VALUE_REPLACED);
-        Existing::Done(new)
     }
 
     /// Remove the live node of `key`, if any; the returned node is marked,
@@ -659,14 +594,6 @@ impl<K, V> RawList<K, V> {
     pub(crate) fn pop_front_parts(&mut self) -> Option<(K, V)> {
         self.pop_front_mut().map(|node| (*node).into_parts())
     }
-}
-
-/// What an `existing` callback of [`RawList::insert`] decided.
-pub(crate) enum Existing<V> {
-    /// Finished: the present node holds this value for the caller.
-    Done(NonNull<V>),
-    /// The node was being removed: search again.
-    Retry,
 }
 
 impl<K, V> Drop for RawList<K, V> {

@@ -20,7 +20,8 @@
 //! - Iteration (`iter`, `range`, `Entry::next`) is **weakly consistent**:
 //!   keys come out strictly increasing (decreasing backwards), every key
 //!   present throughout the iteration is yielded, and a key inserted or
-//!   removed meanwhile may or may not be.
+//!   removed meanwhile may or may not be. Iterators resume after `None`
+//!   (see the [iteration semantics](crate::ordered#iteration-semantics)).
 //! - `len` is a striped counter: exact when no update is in flight.
 //!
 //! # The algorithm
@@ -136,13 +137,23 @@
 //! p = 1/2: 32 bytes). A `SkipMap<K, V>` entry adds the value pointer to the
 //! header and the value's own box (none for a zero-sized `V`).
 //!
+//! # Where the code lives
+//!
+//! This module holds the protocol: `node.rs` (the node and its tower, the
+//! level generator), `raw.rs` (lookups, insert, remove, pops) and
+//! `queries.rs` (level-0 walks and the validated windows of ordered
+//! queries), built on the shared pieces of the crate-private `lazy` module;
+//! this file implements the raw-structure contract of [`crate::ordered`]
+//! for it. The public layer (maps, sets, entries, iterators, ranges) is
+//! written once, in [`crate::ordered`], for the list and the skiplist
+//! alike; [`SkipMap`], [`SkipSet`] and their entry and iterator types are
+//! its types with [`LazySkipList`] plugged in.
+//!
 //! # Entries, iterators and reclamation
 //!
 //! An [`Entry`] (and an iterator) pins the epoch for as long as it lives; no
-//! reference count is touched. While a thread holds one, nothing retired by
-//! any thread after it pinned can be freed, so a long-lived entry or
-//! iterator makes removed nodes and replaced values accumulate until it is
-//! dropped. Entries and iterators are therefore neither `Send` nor `Sync`.
+//! reference count is touched (see
+//! [`crate::ordered`](crate::ordered#entries-iterators-and-reclamation)).
 //!
 //! Why a pinned reader is safe: every node a search stands on at level `l`
 //! was linked at level `l` at some moment after the reader pinned. The head
@@ -179,67 +190,19 @@
 //!   lock-free; lookups are wait-free and never write shared memory.
 
 use core::borrow::Borrow;
-use core::fmt;
-use core::ops::{Bound, RangeBounds};
+use core::ptr::NonNull;
 
-use crate::lazy::ValueSlot;
-use crate::sync::epoch;
+use crate::lazy::{Existing, ValueSlot};
+use crate::ordered::raw::{Flavour, RawMap, RawOrdered, Window};
+use crate::ordered::{self, OrderedMap};
+use crate::sync::epoch::Guard;
 
-/// Runs `op` (a raw operation returning a node) under a fresh pin and makes
-/// an entry of the node it returns: `pinned!(raw_list, |guard| op)`.
-macro_rules! pinned {
-    ($raw:expr, |$guard:ident| $op:expr) => {{
-        let $guard = $crate::sync::epoch::pin();
-        let node = $op.map($crate::skiplist::node::NodeRef::ptr);
-        node.map(|n| $crate::skiplist::entry::entry_for($raw, $guard, n))
-    }};
-}
-
-/// `pinned!` for the ordered queries of a map (`front`, `back`,
-/// `lower_bound`, `upper_bound`): the query picks a node at one instant, and a
-/// value loaded later could belong to a moment when another key was the
-/// answer. So: query, load the value pointer, query again, and keep the
-/// result only if the same node comes back with the same value pointer (a
-/// value box cannot be reused while pinned, so the value held throughout,
-/// including at the second query's linearization point). Retries only when an
-/// update raced the query (lock-free).
-macro_rules! snapshot {
-    ($raw:expr, |$guard:ident| $op:expr) => {{
-        let $guard = $crate::sync::epoch::pin();
-        loop {
-            let Some(node) = $op.map($crate::skiplist::node::NodeRef::ptr) else {
-                break None;
-            };
-            // SAFETY: returned by a `RawSkipList` query under this guard, so
-            // allocated while it lives.
-            let node_ref = unsafe { node.as_ref() };
-            let value = $crate::lazy::EntryNode::load_value(node_ref, &$guard);
-            let same_node = $op.map($crate::skiplist::node::NodeRef::ptr) == Some(node);
-            let same_value = $crate::lazy::EntryNode::load_value(node_ref, &$guard) == value;
-            if same_node && same_value {
-                // SAFETY: as above; `value` was in the node's slot after the pin.
-                break Some(unsafe {
-                    $crate::skiplist::entry::RawEntry::with_value($raw, $guard, node, value)
-                });
-            }
-        }
-    }};
-}
-
-mod entry;
-mod iter;
 mod node;
-mod ordered;
+mod queries;
 mod raw;
-pub mod set;
 
-pub use entry::Entry;
-pub use iter::{IntoIter, Iter, Range};
-pub use set::SkipSet;
-
-use entry::RawEntry;
-use node::NodeRef;
-use raw::{Existing, RawSkipList};
+use node::{NoValue, Node, NodeRef, Payload};
+use raw::RawSkipList;
 
 /// Paths of the skiplist protocol that loom models assert they reach.
 #[cfg(loom)]
@@ -247,19 +210,10 @@ use raw::{Existing, RawSkipList};
 pub mod paths {
     pub use crate::lazy::paths::*;
     use crate::sync::coverage::Path;
-    /// An insert found its key's node marked and waited for the remover.
-    pub static INSERT_WAITED_FOR_REMOVER: Path =
-        Path::new("an insert found its key's node marked and waited for the remover");
     /// An insert found its key's node not yet fully linked and waited for its
     /// inserter.
     pub static INSERT_WAITED_FOR_INSERTER: Path =
         Path::new("an insert found its key's node half-linked and waited for the inserter");
-    /// A present key's value was replaced under its node's lock.
-    pub static VALUE_REPLACED: Path = Path::new("a value was replaced under the node lock");
-    /// A replacement found, under the lock, the node marked or its value
-    /// changed since it decided, and retried.
-    pub static REPLACE_SAW_CHANGE: Path =
-        Path::new("a replacement found the node marked or its value changed, and retried");
     /// A wait-free lookup stopped at its key's node and found it not live.
     pub static LOOKUP_SAW_NOT_LIVE: Path =
         Path::new("a lookup found its key's node half-linked or marked");
@@ -284,8 +238,20 @@ pub mod paths {
     pub static POP_WAITED: Path = Path::new("a pop waited for an end being updated");
 }
 
+/// The lazy skiplist, as the structure behind an [`OrderedMap`] or an
+/// [`OrderedSet`](crate::ordered::OrderedSet): [`SkipMap`] is
+/// `OrderedMap<K, V, LazySkipList>`. Never constructed.
+#[derive(Debug)]
+pub enum LazySkipList {}
+
+impl Flavour for LazySkipList {
+    type Map<K, V> = RawSkipList<K, ValueSlot<V>>;
+    type Set<T> = RawSkipList<T, NoValue>;
+}
+
 /// A concurrent ordered map: a lazy skiplist (see the
-/// [module documentation](self)).
+/// [module documentation](self)), a drop-in for crossbeam-skiplist's
+/// `SkipMap`. Its methods are [`OrderedMap`]'s.
 ///
 /// ```
 /// use lazuli::skiplist::SkipMap;
@@ -297,449 +263,152 @@ pub mod paths {
 /// let keys: Vec<i32> = map.iter().map(|e| *e.key()).collect();
 /// assert_eq!(keys, [1, 2]);
 /// ```
-pub struct SkipMap<K, V> {
-    raw: RawSkipList<K, ValueSlot<V>>,
+pub type SkipMap<K, V> = OrderedMap<K, V, LazySkipList>;
+/// An entry of a [`SkipMap`]: see [`ordered::Entry`].
+pub type Entry<'a, K, V> = ordered::Entry<'a, K, V, LazySkipList>;
+/// An iterator over a [`SkipMap`]: see [`ordered::Iter`].
+pub type Iter<'a, K, V> = ordered::Iter<'a, K, V, LazySkipList>;
+/// An iterator over a range of a [`SkipMap`]: see [`ordered::Range`].
+pub type Range<'a, Q, R, K, V> = ordered::Range<'a, Q, R, K, V, LazySkipList>;
+/// An owning iterator over a [`SkipMap`]: see [`ordered::IntoIter`].
+pub type IntoIter<K, V> = ordered::IntoIter<K, V, LazySkipList>;
+
+/// [`SkipSet`]: the lazy skiplist as an ordered set, and its entry and
+/// iterator types. Its nodes carry no value at all (not even a pointer), so
+/// an entry of a `SkipSet<u64>` is a 16-byte header plus its tower.
+pub mod set {
+    use super::LazySkipList;
+    use crate::ordered::{set, OrderedSet};
+
+    /// A concurrent ordered set: a lazy skiplist (see the
+    /// [module documentation](super)), a drop-in for crossbeam-skiplist's
+    /// `SkipSet`. Its methods are [`OrderedSet`]'s.
+    ///
+    /// ```
+    /// use lazuli::skiplist::SkipSet;
+    ///
+    /// let set = SkipSet::new();
+    /// set.insert(3);
+    /// set.insert(1);
+    /// assert!(set.contains(&1));
+    /// assert_eq!(set.iter().map(|e| *e).collect::<Vec<_>>(), [1, 3]);
+    /// ```
+    pub type SkipSet<T> = OrderedSet<T, LazySkipList>;
+    /// An entry of a [`SkipSet`]: see [`set::Entry`].
+    pub type Entry<'a, T> = set::Entry<'a, T, LazySkipList>;
+    /// An iterator over a [`SkipSet`]: see [`set::Iter`].
+    pub type Iter<'a, T> = set::Iter<'a, T, LazySkipList>;
+    /// An iterator over a range of a [`SkipSet`]: see [`set::Range`].
+    pub type Range<'a, Q, R, T> = set::Range<'a, Q, R, T, LazySkipList>;
+    /// An owning iterator over a [`SkipSet`]: see [`set::IntoIter`].
+    pub type IntoIter<T> = set::IntoIter<T, LazySkipList>;
 }
 
-impl<K, V> SkipMap<K, V> {
-    /// An empty map.
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<u32, u32> = lazuli::skiplist::SkipMap::new();
-    /// assert!(map.is_empty());
-    /// ```
-    pub fn new() -> Self {
-        Self {
-            raw: RawSkipList::new(),
-        }
-    }
+pub use set::SkipSet;
 
-    /// Whether the map has no entries (exact when no update is in flight).
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert(1, ());
-    /// assert!(!map.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The number of entries: exact when no update is in flight, otherwise a
-    /// snapshot that may count updates in flight or not.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert(1, 'a');
-    /// map.insert(2, 'b');
-    /// assert_eq!(map.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.raw.len()
-    }
-}
-
-impl<K: Ord, V> SkipMap<K, V> {
-    /// The entry with the smallest key.
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(5, 'a'), (3, 'b')].into_iter().collect();
-    /// assert_eq!(*map.front().unwrap().key(), 3);
-    /// ```
-    pub fn front(&self) -> Option<Entry<'_, K, V>> {
-        snapshot!(&self.raw, |guard| self
-            .raw
-            .lower_bound::<K>(Bound::Unbounded, &guard))
-        .map(Entry::new)
-    }
-
-    /// The entry with the largest key.
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(5, 'a'), (3, 'b')].into_iter().collect();
-    /// assert_eq!(*map.back().unwrap().key(), 5);
-    /// ```
-    pub fn back(&self) -> Option<Entry<'_, K, V>> {
-        snapshot!(&self.raw, |guard| self
-            .raw
-            .upper_bound::<K>(Bound::Unbounded, &guard))
-        .map(Entry::new)
-    }
-
-    /// Whether `key` is present. Wait-free.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert("k".to_string(), 1);
-    /// assert!(map.contains_key("k"));
-    /// ```
-    pub fn contains_key<Q>(&self, key: &Q) -> bool
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        let guard = epoch::pin();
-        self.raw.get(key, &guard).is_some()
-    }
-
-    /// The entry of `key`, if present. Wait-free.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert(7, "seven");
-    /// assert_eq!(*map.get(&7).unwrap().value(), "seven");
-    /// assert!(map.get(&8).is_none());
-    /// ```
-    pub fn get<Q>(&self, key: &Q) -> Option<Entry<'_, K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        pinned!(&self.raw, |guard| self.raw.get(key, &guard)).map(Entry::new)
-    }
-
-    /// The first entry whose key is above `bound` (`Included(k)`: the
-    /// smallest key `>= k`; `Excluded(k)`: `> k`; `Unbounded`: the front).
-    ///
-    /// ```
-    /// use std::ops::Bound::*;
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(1, ()), (4, ())].into_iter().collect();
-    /// assert_eq!(*map.lower_bound(Included(&2)).unwrap().key(), 4);
-    /// assert!(map.lower_bound(Excluded(&4)).is_none());
-    /// ```
-    pub fn lower_bound<'a, Q>(&'a self, bound: Bound<&Q>) -> Option<Entry<'a, K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        snapshot!(&self.raw, |guard| self.raw.lower_bound(bound, &guard)).map(Entry::new)
-    }
-
-    /// The last entry whose key is below `bound` (`Included(k)`: the largest
-    /// key `<= k`; `Excluded(k)`: `< k`; `Unbounded`: the back).
-    ///
-    /// ```
-    /// use std::ops::Bound::*;
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(1, ()), (4, ())].into_iter().collect();
-    /// assert_eq!(*map.upper_bound(Included(&3)).unwrap().key(), 1);
-    /// assert!(map.upper_bound(Excluded(&1)).is_none());
-    /// ```
-    pub fn upper_bound<'a, Q>(&'a self, bound: Bound<&Q>) -> Option<Entry<'a, K, V>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        snapshot!(&self.raw, |guard| self.raw.upper_bound(bound, &guard)).map(Entry::new)
-    }
-
-    /// The entry of `key`; if absent, inserts `value` first. A present value
-    /// is kept (and `value` dropped).
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert(1, "a");
-    /// assert_eq!(*map.get_or_insert(1, "b").value(), "a");
-    /// assert_eq!(*map.get_or_insert(2, "c").value(), "c");
-    /// ```
-    pub fn get_or_insert(&self, key: K, value: V) -> Entry<'_, K, V> {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, keep_existing)
-    }
-
-    /// The entry of `key`; if absent, inserts `value_fn()` first. `value_fn`
-    /// is called at most once, with no lock held, and only if the key was
-    /// found absent.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// assert_eq!(*map.get_or_insert_with(1, || "made").value(), "made");
-    /// assert_eq!(*map.get_or_insert_with(1, || unreachable!()).value(), "made");
-    /// ```
-    pub fn get_or_insert_with<F>(&self, key: K, value_fn: F) -> Entry<'_, K, V>
-    where
-        F: FnOnce() -> V,
-    {
-        self.insert_raw(key, None, Some(value_fn), keep_existing)
-    }
-
-    fn insert_raw<F: FnOnce() -> V>(
-        &self,
-        key: K,
-        value: Option<V>,
-        value_fn: Option<F>,
-        existing: impl for<'g> FnMut(
-            NodeRef<'g, K, ValueSlot<V>>,
-            &mut Option<V>,
-            &'g epoch::Guard,
-        ) -> Existing<V>,
-    ) -> Entry<'_, K, V> {
-        let guard = epoch::pin();
-        let (node, value) = self.raw.insert(key, value, value_fn, existing, &guard);
-        // SAFETY: `insert` returned a node that is (or was, after our pin)
-        // reachable, and a value that was in its slot after our pin.
-        Entry::new(unsafe { RawEntry::with_value(&self.raw, guard, node, value) })
-    }
-
-    /// An iterator over the entries in ascending key order (weakly
-    /// consistent: see the module doc).
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(2, 'b'), (1, 'a')].into_iter().collect();
-    /// let pairs: Vec<_> = map.iter().map(|e| (*e.key(), *e.value())).collect();
-    /// assert_eq!(pairs, [(1, 'a'), (2, 'b')]);
-    /// ```
-    pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter::new(&self.raw)
-    }
-
-    /// An iterator over the entries whose keys are in `range`, ascending
-    /// (weakly consistent).
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = (0..10).map(|k| (k, k * k)).collect();
-    /// let squares: Vec<_> = map.range(3..6).map(|e| *e.value()).collect();
-    /// assert_eq!(squares, [9, 16, 25]);
-    /// ```
-    pub fn range<Q, R>(&self, range: R) -> Range<'_, Q, R, K, V>
-    where
-        K: Borrow<Q>,
-        R: RangeBounds<Q>,
-        Q: Ord + ?Sized,
-    {
-        Range::new(&self.raw, range)
-    }
-}
-
-/// The `existing` callback of `get_or_insert(_with)`: keep the present value.
-fn keep_existing<'g, K, V>(
-    node: NodeRef<'g, K, ValueSlot<V>>,
-    _: &mut Option<V>,
-    guard: &'g epoch::Guard,
-) -> Existing<V> {
-    // SAFETY: a node found by a search: not the head.
-    let value = unsafe { node.node().payload_unchecked() }.load(guard);
-    // The value was read while the node was unmarked (the flag is read after
-    // it): the key was present with that value then.
-    if node.state().is_marked() {
-        crate::sync::cover!(paths::INSERT_WAITED_FOR_REMOVER);
-        // A remover won: wait for it to unlink the node, then search again.
-        drop(node.state().lock());
-        Existing::Retry
-    } else {
-        Existing::Done(value)
-    }
-}
-
-/// Lock `node`, and if it is still live, replace its value with `value` when
-/// `decide(current value)` says so.
+/// The node behind a pointer the skiplist handed out.
 ///
 /// # Safety
-/// `V: Send + 'static` (the old value is retired).
-unsafe fn replace_value<'g, K, V>(
-    node: NodeRef<'g, K, ValueSlot<V>>,
-    value: &mut Option<V>,
-    mut decide: impl FnMut(&V) -> bool,
-    guard: &'g epoch::Guard,
-) -> Existing<V> {
-    // SAFETY: a node found by a search: not the head.
-    let slot = unsafe { node.node().payload_unchecked() };
-    let seen = slot.load(guard);
-    // SAFETY: the slot's box is protected by our pin. `decide` is user code
-    // and runs without any lock held.
-    if !decide(unsafe { seen.as_ref() }) {
-        if node.state().is_marked() {
-            crate::sync::cover!(paths::INSERT_WAITED_FOR_REMOVER);
-            drop(node.state().lock());
-            return Existing::Retry;
-        }
-        return Existing::Done(seen);
-    }
-    let boxed = Box::new(value.take().expect("the value is present"));
-    let held = node.state().lock();
-    // Under the lock only other writers could change the slot, and they hold
-    // the lock too.
-    let unchanged = slot.load(guard) == seen;
-    if node.state().is_marked() || !unchanged {
-        drop(held);
-        crate::sync::cover!(paths::REPLACE_SAW_CHANGE);
-        *value = Some(*boxed);
-        return Existing::Retry;
-    }
-    // SAFETY: the caller guarantees `V: Send + 'static`; the node is live and
-    // we hold its lock.
-    let new = unsafe { slot.replace(boxed, &held, guard) };
-    drop(held);
-    crate::sync::cover!(paths::VALUE_REPLACED);
-    Existing::Done(new)
+/// `node` was returned by a `RawSkipList` operation (through
+/// [`NodeRef::ptr`], so with its allocation's provenance) under a guard
+/// that still pins.
+unsafe fn node_ref<'g, K, S>(node: NonNull<Node<K, S>>) -> NodeRef<'g, K, S> {
+    // SAFETY: the caller's contract is `NodeRef::new`'s.
+    unsafe { NodeRef::new(node) }
 }
 
-impl<K, V> SkipMap<K, V>
-where
-    K: Ord + Send + 'static,
-    V: Send + 'static,
-{
-    /// Inserts `key` with `value`, replacing (and retiring) the value of a
-    /// present key in place, under the key's node lock; returns the entry,
-    /// showing `value`.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert(1, "a");
-    /// assert_eq!(*map.insert(1, "b").value(), "b");
-    /// assert_eq!(*map.get(&1).unwrap().value(), "b");
-    /// assert_eq!(map.len(), 1);
-    /// ```
-    pub fn insert(&self, key: K, value: V) -> Entry<'_, K, V> {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, |node, value, guard| {
-            // SAFETY: `V: Send + 'static` by this impl's bounds.
-            unsafe { replace_value(node, value, |_| true, guard) }
-        })
+impl<K, S: Payload> RawOrdered for RawSkipList<K, S> {
+    type Key = K;
+    type Value = S::Value;
+    type Node = Node<K, S>;
+
+    fn new() -> Self {
+        RawSkipList::new()
     }
 
-    /// Inserts `key` with `value` if absent; if present, replaces the value
-    /// only if `compare_fn(current value)` returns true, and otherwise
-    /// returns the present entry (dropping `value`). `compare_fn` runs with
-    /// no lock held, possibly more than once under contention; the
-    /// replacement happens only if the value it approved is still current.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert("k", 5);
-    /// assert_eq!(*map.compare_insert("k", 3, |old| *old < 3).value(), 5);
-    /// assert_eq!(*map.compare_insert("k", 9, |old| *old < 9).value(), 9);
-    /// ```
-    pub fn compare_insert<F>(&self, key: K, value: V, compare_fn: F) -> Entry<'_, K, V>
-    where
-        F: Fn(&V) -> bool,
-    {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, |node, value, guard| {
-            // SAFETY: `V: Send + 'static` by this impl's bounds.
-            unsafe { replace_value(node, value, &compare_fn, guard) }
-        })
+    fn len(&self) -> usize {
+        RawSkipList::len(self)
     }
 
-    /// Removes `key`; returns its entry if this call removed it. Of several
-    /// concurrent removers of one key, exactly one gets `Some`.
-    ///
-    /// ```
-    /// let map = lazuli::skiplist::SkipMap::new();
-    /// map.insert(1, "a");
-    /// let removed = map.remove(&1).unwrap();
-    /// assert!(removed.is_removed());
-    /// assert_eq!(*removed.value(), "a");
-    /// assert!(map.remove(&1).is_none());
-    /// ```
-    pub fn remove<Q>(&self, key: &Q) -> Option<Entry<'_, K, V>>
+    fn get<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Node<K, S>>>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-        pinned!(&self.raw, |guard| unsafe { self.raw.remove(key, &guard) }).map(Entry::new)
+        RawSkipList::get(self, key, guard).map(NodeRef::ptr)
     }
 
-    /// Removes the entry with the smallest key and returns it.
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(2, ()), (1, ())].into_iter().collect();
-    /// assert_eq!(*map.pop_front().unwrap().key(), 1);
-    /// assert_eq!(map.len(), 1);
-    /// ```
-    pub fn pop_front(&self) -> Option<Entry<'_, K, V>> {
-        // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-        pinned!(&self.raw, |guard| unsafe { self.raw.pop_front(&guard) }).map(Entry::new)
+    fn stable_window(&self, before: impl FnMut(&K) -> bool, guard: &Guard) -> Window<Node<K, S>> {
+        let (pred, curr) = RawSkipList::stable_window(self, before, guard);
+        (pred.map(NodeRef::ptr), curr.map(NodeRef::ptr))
     }
 
-    /// Removes the entry with the largest key and returns it.
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = [(2, ()), (1, ())].into_iter().collect();
-    /// assert_eq!(*map.pop_back().unwrap().key(), 2);
-    /// ```
-    pub fn pop_back(&self) -> Option<Entry<'_, K, V>> {
-        // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-        pinned!(&self.raw, |guard| unsafe { self.raw.pop_back(&guard) }).map(Entry::new)
+    fn first_live(&self, guard: &Guard) -> Option<NonNull<Node<K, S>>> {
+        RawSkipList::live_from(self.first(guard), guard).map(NodeRef::ptr)
     }
 
-    /// Removes every entry (one by one from the front; entries inserted
-    /// concurrently may survive).
-    ///
-    /// ```
-    /// let map: lazuli::skiplist::SkipMap<_, _> = (0..5).map(|k| (k, ())).collect();
-    /// map.clear();
-    /// assert!(map.is_empty());
-    /// ```
-    pub fn clear(&self) {
-        loop {
-            // A fresh pin per removal, so that a long clear does not hold
-            // back reclamation.
-            let guard = epoch::pin();
-            // SAFETY: `K`, `V` are `Send + 'static` by this impl's bounds.
-            if unsafe { self.raw.pop_front(&guard) }.is_none() {
-                return;
-            }
-        }
+    unsafe fn live_after(node: NonNull<Node<K, S>>, guard: &Guard) -> Option<NonNull<Node<K, S>>> {
+        // SAFETY: forwarded contract.
+        RawSkipList::live_after(unsafe { node_ref(node) }, guard).map(NodeRef::ptr)
     }
-}
 
-impl<K, V> Default for SkipMap<K, V> {
-    fn default() -> Self {
-        Self::new()
+    fn insert<F, E>(
+        &self,
+        key: K,
+        value: Option<S::Value>,
+        value_fn: Option<F>,
+        mut existing: E,
+        guard: &Guard,
+    ) -> (NonNull<Node<K, S>>, NonNull<S::Value>)
+    where
+        K: Ord,
+        F: FnOnce() -> S::Value,
+        E: FnMut(NonNull<Node<K, S>>, &mut Option<S::Value>, &Guard) -> Existing<S::Value>,
+    {
+        let existing =
+            |n: NodeRef<'_, K, S>, v: &mut Option<S::Value>, g: &Guard| existing(n.ptr(), v, g);
+        RawSkipList::insert(self, key, value, value_fn, existing, guard)
     }
-}
 
-/// Prints the entries, in order (a weakly consistent snapshot).
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for SkipMap<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = epoch::pin();
-        let mut map = f.debug_map();
-        let mut node = RawSkipList::live_from(self.raw.first(&guard), &guard);
-        while let Some(n) = node {
-            // SAFETY: a node reached through links: not the head; its value
-            // box is protected by our pin.
-            let (key, value) =
-                unsafe { (n.key(), n.node().payload_unchecked().load(&guard).as_ref()) };
-            map.entry(key, value);
-            node = RawSkipList::live_after(n, &guard);
-        }
-        map.finish()
+    unsafe fn remove<Q>(&self, key: &Q, guard: &Guard) -> Option<NonNull<Node<K, S>>>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        // SAFETY: forwarded contract.
+        unsafe { RawSkipList::remove(self, key, guard) }.map(NodeRef::ptr)
+    }
+
+    unsafe fn remove_node(&self, node: NonNull<Node<K, S>>, guard: &Guard) -> bool
+    where
+        K: Ord,
+    {
+        // SAFETY: forwarded contract (an entry's node was fully linked).
+        unsafe { RawSkipList::remove_node(self, node_ref(node), guard) }
+    }
+
+    unsafe fn pop_front(&self, guard: &Guard) -> Option<NonNull<Node<K, S>>> {
+        // SAFETY: forwarded contract.
+        unsafe { RawSkipList::pop_front(self, guard) }.map(NodeRef::ptr)
+    }
+
+    unsafe fn pop_back(&self, guard: &Guard) -> Option<NonNull<Node<K, S>>>
+    where
+        K: Ord,
+    {
+        // SAFETY: forwarded contract.
+        unsafe { RawSkipList::pop_back(self, guard) }.map(NodeRef::ptr)
+    }
+
+    fn pop_front_parts(&mut self) -> Option<(K, S::Value)> {
+        RawSkipList::pop_front_parts(self)
     }
 }
 
-impl<K, V> IntoIterator for SkipMap<K, V> {
-    type Item = (K, V);
-    type IntoIter = IntoIter<K, V>;
-
-    /// The entries in ascending key order, by value.
-    fn into_iter(self) -> IntoIter<K, V> {
-        IntoIter::new(self.raw)
-    }
-}
-
-impl<'a, K: Ord, V> IntoIterator for &'a SkipMap<K, V> {
-    type Item = Entry<'a, K, V>;
-    type IntoIter = Iter<'a, K, V>;
-
-    fn into_iter(self) -> Iter<'a, K, V> {
-        self.iter()
-    }
-}
-
-/// Collects with [`SkipMap::get_or_insert`]: of repeated keys, the first
-/// value is kept (as crossbeam-skiplist does).
-impl<K: Ord, V> FromIterator<(K, V)> for SkipMap<K, V> {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut map = Self::new();
-        map.extend(iter);
-        map
-    }
-}
-
-/// Extends with [`SkipMap::get_or_insert`]: a key already present keeps its
-/// value, as in [`FromIterator`].
-impl<K: Ord, V> Extend<(K, V)> for SkipMap<K, V> {
-    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        for (key, value) in iter {
-            self.get_or_insert(key, value);
-        }
+impl<K, V> RawMap for RawSkipList<K, ValueSlot<V>> {
+    unsafe fn value_slot(node: &Node<K, ValueSlot<V>>) -> &ValueSlot<V> {
+        // SAFETY: a node handed out is not the head (the caller's
+        // contract), so its payload is initialised.
+        unsafe { node.payload_unchecked() }
     }
 }

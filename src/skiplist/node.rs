@@ -36,7 +36,7 @@ pub(crate) const MAX_HEIGHT: usize = 2;
 
 /// A node's value storage: a replaceable boxed value for maps, nothing for
 /// sets.
-pub(crate) trait Payload: Sized {
+pub trait Payload: Sized {
     /// The value type.
     type Value;
     /// Storage holding `value`.
@@ -64,7 +64,7 @@ impl<V> Payload for ValueSlot<V> {
 
 /// The payload of a set node: no value, no bytes.
 #[derive(Debug)]
-pub(crate) struct NoValue;
+pub struct NoValue;
 
 impl Payload for NoValue {
     type Value = ();
@@ -86,7 +86,7 @@ pub(crate) type Link<K, S> = AtomicPtr<Node<K, S>>;
 
 /// The header of a node (see the module doc); its tower follows it in the
 /// same allocation, at [`Node::TOWER_OFFSET`].
-pub(crate) struct Node<K, S> {
+pub struct Node<K, S> {
     /// Initialised in every node but the head; immutable for the node's life.
     key: MaybeUninit<K>,
     /// Initialised in every node but the head.
@@ -95,6 +95,14 @@ pub(crate) struct Node<K, S> {
     pub(crate) state: NodeState,
     /// The number of levels of the tower, `1..=MAX_HEIGHT`; immutable.
     height: u8,
+}
+
+impl<K, S> core::fmt::Debug for Node<K, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Node")
+            .field("height", &self.height)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<K, S> Node<K, S> {

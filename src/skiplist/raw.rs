@@ -12,7 +12,7 @@ use core::ptr::{self, NonNull};
 use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
 #[cfg(loom)]
 use super::paths;
-use crate::lazy::{self, Length, NodeLockGuard};
+use crate::lazy::{self, Existing, Length, NodeLockGuard};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::cover;
 use crate::sync::epoch::Guard;
@@ -50,14 +50,6 @@ pub(super) fn linked<'g, K, S>(
     NonNull::new(ptr).map(|p| unsafe { NodeRef::new(p) })
 }
 
-/// What an `existing` callback of [`RawSkipList::insert`] decided.
-pub(crate) enum Existing<V> {
-    /// Finished: the present node holds this value for the caller.
-    Done(NonNull<V>),
-    /// The node was being removed: search again.
-    Retry,
-}
-
 /// How a removal of one chosen node ended.
 enum Removal<'g, K, S> {
     /// This call marked, unlinked and retired the node.
@@ -70,7 +62,7 @@ enum Removal<'g, K, S> {
 
 /// The skiplist: a head tower, the highest level in use, the count, and
 /// ownership of the nodes.
-pub(crate) struct RawSkipList<K, S> {
+pub struct RawSkipList<K, S> {
     head: NonNull<Node<K, S>>,
     /// The number of levels in use (a hint, only ever raised): searches start
     /// from its top level rather than from `MAX_HEIGHT`.
@@ -79,6 +71,14 @@ pub(crate) struct RawSkipList<K, S> {
     /// Owns the nodes (drop check); the `Send`/`Sync` rules are written out
     /// below.
     _owns: PhantomData<(K, S)>,
+}
+
+impl<K, S> core::fmt::Debug for RawSkipList<K, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RawSkipList")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 // SAFETY: sending the list moves ownership of its keys and values to the

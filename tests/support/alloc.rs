@@ -11,7 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The allocator: `System`, plus counters.
 pub struct Counting;
@@ -110,4 +110,19 @@ pub fn thread_net_bytes() -> isize {
 pub fn exclusive() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// The counters' gate of a binary whose tests mostly just allocate: each
+/// such test holds [`shared`] while it runs, and a test that reads the
+/// counters holds [`measuring`], so that no other test allocates meanwhile.
+static GATE: RwLock<()> = RwLock::new(());
+
+/// Hold while a test allocates without reading the counters.
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    GATE.read().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// Hold while a test reads the counters: no [`shared`] test runs meanwhile.
+pub fn measuring() -> RwLockWriteGuard<'static, ()> {
+    GATE.write().unwrap_or_else(|poison| poison.into_inner())
 }

@@ -3,84 +3,57 @@
 //!
 //! `ordered_cases!(ListMap, ListSet, list);` in a test binary expands them
 //! (together with the generic concurrent suite of [`map_suite`](super::map_suite))
-//! for that pair. The binary provides what the tests name: `shared()` (its
-//! allocation-counter gate), `support::scaled`, `DropCounter`, `map_suite`,
-//! `Counted`, `TouchyKey`, `catch_unwind`, `AssertUnwindSafe` and the
-//! `Bound` variants, exactly as `tests/list.rs` imports them.
+//! for that pair, in a binary that declares `mod support;` and installs
+//! the counting allocator. The expansion brings its own imports, which the
+//! binary's other tests may use too: `shared()` (the allocation counters'
+//! gate), `scaled`, `DropCounter`, `map_suite`, `Counted`, `TouchyKey`,
+//! `catch_unwind`, `AssertUnwindSafe` and the `Bound` variants.
+
+/// One `#[test]` per run of a generic [`map_suite`](super::map_suite)
+/// function: `name: function::<types>;`.
+#[macro_export]
+macro_rules! suite_tests {
+    ($($test:ident: $run:ident::<$($ty:ty),+>;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                let _g = shared();
+                map_suite::$run::<$($ty),+>();
+            }
+        )*
+    };
+}
 
 /// Expands the shared tests for `$map`/`$set` from `lazuli::$module`.
 #[macro_export]
 macro_rules! ordered_cases {
     ($map:ident, $set:ident, $module:ident) => {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+
+        use lazuli::$module::{$map, $set};
+        use support::alloc::shared;
+        use support::drops::DropCounter;
+        use support::map_suite::{self, Counted, TouchyKey};
+        use support::scaled;
+
         impl_suite_map!($map);
         impl_suite_set!($set);
 
         // ---- the generic concurrent suite ----
 
-        #[test]
-        fn map_one_winner_per_concurrent_remove() {
-            let _g = shared();
-            map_suite::one_winner_per_concurrent_remove::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_one_winner_per_concurrent_remove() {
-            let _g = shared();
-            map_suite::one_winner_per_concurrent_remove::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_unique_tokens() {
-            let _g = shared();
-            map_suite::unique_tokens::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_unique_tokens() {
-            let _g = shared();
-            map_suite::unique_tokens::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_striped_models() {
-            let _g = shared();
-            map_suite::striped_models::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_striped_models() {
-            let _g = shared();
-            map_suite::striped_models::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_iteration_under_churn() {
-            let _g = shared();
-            map_suite::iteration_under_churn::<u64, $map<u64, u64>>();
-        }
-
-        #[test]
-        fn set_iteration_under_churn() {
-            let _g = shared();
-            map_suite::iteration_under_churn::<(), $set<u64>>();
-        }
-
-        #[test]
-        fn map_drops_balance() {
-            let _g = shared();
-            map_suite::drops_balance::<$map<u64, Counted>>();
-        }
-
-        #[test]
-        fn map_panicking_ord() {
-            let _g = shared();
-            map_suite::panicking_ord::<u64, $map<TouchyKey, u64>>();
-        }
-
-        #[test]
-        fn set_panicking_ord() {
-            let _g = shared();
-            map_suite::panicking_ord::<(), $set<TouchyKey>>();
+        suite_tests! {
+            map_one_winner_per_concurrent_remove: one_winner_per_concurrent_remove::<u64, $map<u64, u64>>;
+            set_one_winner_per_concurrent_remove: one_winner_per_concurrent_remove::<(), $set<u64>>;
+            map_unique_tokens: unique_tokens::<u64, $map<u64, u64>>;
+            set_unique_tokens: unique_tokens::<(), $set<u64>>;
+            map_striped_models: striped_models::<u64, $map<u64, u64>>;
+            set_striped_models: striped_models::<(), $set<u64>>;
+            map_iteration_under_churn: iteration_under_churn::<u64, $map<u64, u64>>;
+            set_iteration_under_churn: iteration_under_churn::<(), $set<u64>>;
+            map_drops_balance: drops_balance::<$map<u64, Counted>>;
+            map_panicking_ord: panicking_ord::<u64, $map<TouchyKey, u64>>;
+            set_panicking_ord: panicking_ord::<(), $set<TouchyKey>>;
         }
 
         // ---- single operations ----
@@ -482,6 +455,144 @@ macro_rules! ordered_cases {
             send_sync::<$set<String>>();
             fn send<T: Send>() {}
             send::<lazuli::$module::IntoIter<String, u8>>();
+        }
+
+        // ---- resumption: an iterator searches again from where it stopped ----
+
+        #[test]
+        fn an_exhausted_iterator_yields_keys_inserted_later_past_its_last_key() {
+            let _g = shared();
+            let map = $map::new();
+            map.insert(10, 'a');
+            let mut iter = map.iter();
+            assert_eq!(iter.next().map(|e| *e.key()), Some(10));
+            assert!(iter.next().is_none(), "only 10 is present");
+            map.insert(5, 'b');
+            map.insert(20, 'c');
+            assert_eq!(
+                iter.next().map(|e| *e.key()),
+                Some(20),
+                "after None, next() must search again past the last key (10), \
+                 skipping 5, which is behind it"
+            );
+            assert!(iter.next().is_none());
+            map.insert(40, 'd');
+            map.insert(30, 'e');
+            assert_eq!(iter.next_back().map(|e| *e.key()), Some(40));
+            assert_eq!(iter.next().map(|e| *e.key()), Some(30));
+            assert!(iter.next().is_none(), "the ends met at 30 and 40");
+            assert!(iter.next_back().is_none(), "the ends met at 30 and 40");
+            map.insert(35, 'f');
+            assert_eq!(
+                iter.next().map(|e| *e.key()),
+                Some(35),
+                "a key inserted between the two ends comes out of either end"
+            );
+            assert!(iter.next_back().is_none());
+        }
+
+        #[test]
+        fn an_exhausted_iterator_resumes_backwards_below_its_last_key() {
+            let _g = shared();
+            let set = $set::new();
+            set.insert(10);
+            let mut iter = set.iter();
+            assert_eq!(iter.next_back().map(|e| *e.value()), Some(10));
+            assert!(iter.next_back().is_none());
+            set.insert(15);
+            set.insert(5);
+            assert_eq!(iter.next_back().map(|e| *e.value()), Some(5));
+            assert!(iter.next_back().is_none());
+            assert_eq!(
+                iter.next().map(|e| *e.value()),
+                None,
+                "the front has not moved, but every key up to the back's 5 is behind it"
+            );
+        }
+
+        #[test]
+        fn a_resumed_iterator_does_not_skip_a_key_inserted_after_its_last_key_was_removed() {
+            let _g = shared();
+            let map = $map::new();
+            for k in [10, 20, 30] {
+                map.insert(k, ());
+            }
+            let mut iter = map.iter();
+            assert_eq!(iter.next().map(|e| *e.key()), Some(10));
+            // 10's node leaves the structure with its link frozen at 20.
+            assert!(map.remove(&10).is_some());
+            map.insert(15, ());
+            assert_eq!(
+                iter.next().map(|e| *e.key()),
+                Some(15),
+                "15 is present throughout this next(): the removed 10's frozen link must not skip it"
+            );
+            let held = map.get(&15).expect("15");
+            assert!(held.remove());
+            map.insert(17, ());
+            assert_eq!(
+                held.next().map(|e| *e.key()),
+                Some(17),
+                "a removed entry's next() searches by its key: 17 came after the removal"
+            );
+            assert!(map.remove(&17).is_some());
+            assert!(map.remove(&20).is_some());
+            assert_eq!(iter.next().map(|e| *e.key()), Some(30));
+            assert!(iter.next().is_none());
+        }
+
+        #[test]
+        fn a_resumed_range_stays_within_its_bounds() {
+            let _g = shared();
+            let map = $map::new();
+            map.insert(1, ());
+            let mut range = map.range(1..10);
+            assert_eq!(range.next().map(|e| *e.key()), Some(1));
+            assert!(range.next().is_none());
+            map.insert(10, ());
+            map.insert(0, ());
+            assert!(range.next().is_none(), "10 and 0 are outside 1..10");
+            assert!(range.next_back().is_none(), "the back may not return 1 again");
+            map.insert(9, ());
+            assert_eq!(range.next().map(|e| *e.key()), Some(9));
+            let set = $set::new();
+            set.insert(3);
+            let mut range = set.range(..=5);
+            assert_eq!(range.next().map(|e| *e.value()), Some(3));
+            assert!(range.next().is_none());
+            set.insert(6);
+            set.insert(5);
+            assert_eq!(range.next().map(|e| *e.value()), Some(5));
+            assert!(range.next().is_none());
+        }
+
+        #[test]
+        fn a_resumed_iterator_following_an_appending_writer_yields_every_key_in_order() {
+            let _g = shared();
+            let n = scaled(20_000) as u64;
+            let map = $map::new();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for k in 0..n {
+                        map.insert(k, k);
+                    }
+                });
+                let mut iter = map.iter();
+                let mut expected = 0;
+                while expected < n {
+                    // `None` means the reader caught up with the writer: the
+                    // next call searches again from the last key returned.
+                    if let Some(e) = iter.next() {
+                        assert_eq!(
+                            (*e.key(), *e.value()),
+                            (expected, expected),
+                            "a key appended after the last one returned was skipped or repeated"
+                        );
+                        expected += 1;
+                    }
+                }
+                assert!(iter.next().is_none(), "no key past the writer's last");
+            });
         }
     };
 }

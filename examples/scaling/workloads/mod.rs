@@ -10,6 +10,7 @@
 use crate::harness::Timing;
 
 pub mod list;
+pub mod maps;
 pub mod queue;
 pub mod queue_regimes;
 pub mod sets;

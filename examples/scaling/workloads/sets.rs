@@ -23,7 +23,7 @@ use crate::harness::{run_threads, Timing};
 
 #[path = "../../../benches/sets/impls.rs"]
 mod impls;
-pub use impls::SetUnderTest;
+pub use impls::{MapUnderTest, SetUnderTest};
 
 /// One mix: key range and share of updates.
 #[derive(Clone, Copy, Debug)]
@@ -33,10 +33,10 @@ pub struct Mix {
 }
 
 /// xorshift64*: a few cycles per key, one per thread.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
+    pub fn new(seed: u64) -> Rng {
         // Any non-zero state works; spread the seeds with a multiplier.
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
@@ -49,81 +49,83 @@ impl Rng {
     }
     /// Uniform in `0..n` by multiply-shift (no modulo bias worth measuring).
     #[inline]
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
     }
 }
 
-/// Runs `mix` on `set` with `threads` threads; returns Mops/s.
-fn run_mix<S: SetUnderTest>(set: &S, mix: Mix, threads: usize, seed: u64, timing: Timing) -> f64 {
-    let workers = (0..threads)
-        .map(|i| {
-            let mut rng = Rng::new(seed ^ ((i as u64 + 1) << 32));
-            move || {
-                let key = rng.below(mix.key_range);
-                let dice = rng.below(200);
-                if dice < mix.update_percent {
-                    set.insert(key);
-                } else if dice < 2 * mix.update_percent {
-                    set.remove(key);
-                } else {
-                    black_box(set.contains(key));
-                }
-                1
-            }
-        })
-        .collect();
-    run_threads(workers, timing).mops()
+/// An operation mix over a structure of type `S`: how to pre-fill it, and
+/// one operation.
+pub trait Ops<S>: Copy + Send + Sync + 'static {
+    /// Fills `target` before the first point (not timed).
+    fn prefill(self, target: &S);
+    /// One operation, with keys from `rng`.
+    fn step(self, target: &S, rng: &mut Rng);
 }
 
-/// Fills `set` with distinct random keys until it holds half the key range.
-fn prefill<S: SetUnderTest>(set: &S, mix: Mix) {
-    let mut rng = Rng::new(0x5EED);
-    let mut present = 0;
-    // Single-threaded, so contains-then-insert counts distinct keys exactly
-    // (and needs no `len`, which may be O(n) for a list).
-    while present < mix.key_range / 2 {
-        let key = rng.below(mix.key_range);
-        if !set.contains(key) {
+impl<S: SetUnderTest> Ops<S> for Mix {
+    /// Distinct random keys until the set holds half the key range.
+    fn prefill(self, set: &S) {
+        let mut rng = Rng::new(0x5EED);
+        let mut present = 0;
+        // Single-threaded, so contains-then-insert counts distinct keys
+        // exactly (and needs no `len`, which may be O(n) for a list).
+        while present < self.key_range / 2 {
+            let key = rng.below(self.key_range);
+            if !set.contains(key) {
+                set.insert(key);
+                present += 1;
+            }
+        }
+    }
+
+    #[inline]
+    fn step(self, set: &S, rng: &mut Rng) {
+        let key = rng.below(self.key_range);
+        let dice = rng.below(200);
+        if dice < self.update_percent {
             set.insert(key);
-            present += 1;
+        } else if dice < 2 * self.update_percent {
+            set.remove(key);
+        } else {
+            black_box(set.contains(key));
         }
     }
 }
 
-/// One set structure under one mix. The set is built and pre-filled on the
-/// first point and dropped with the workload.
-pub struct SetSubject<S> {
-    pub name: &'static str,
-    pub full_name: &'static str,
-    pub lazuli: bool,
-    pub make: fn() -> S,
-    pub mix: Mix,
-    set: Option<S>,
+/// One structure under one mix. The structure is built and pre-filled on
+/// the first point, kept across thread counts and repetitions, and dropped
+/// with the workload.
+pub struct Prefilled<S, M> {
+    name: &'static str,
+    full_name: &'static str,
+    lazuli: bool,
+    make: fn() -> S,
+    mix: M,
+    target: Option<S>,
     points: u64,
 }
 
-impl<S: SetUnderTest> SetSubject<S> {
+impl<S: Send + Sync + 'static, M: Ops<S>> Prefilled<S, M> {
+    /// `(name, full name, whether it is lazuli's)`, the constructor, the mix.
     pub fn boxed(
-        name: &'static str,
-        full_name: &'static str,
-        lazuli: bool,
+        (name, full_name, lazuli): (&'static str, &'static str, bool),
         make: fn() -> S,
-        mix: Mix,
+        mix: M,
     ) -> Box<dyn Subject> {
-        Box::new(SetSubject {
+        Box::new(Prefilled {
             name,
             full_name,
             lazuli,
             make,
             mix,
-            set: None,
+            target: None,
             points: 0,
         })
     }
 }
 
-impl<S: SetUnderTest> Subject for SetSubject<S> {
+impl<S: Send + Sync + 'static, M: Ops<S>> Subject for Prefilled<S, M> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -135,57 +137,83 @@ impl<S: SetUnderTest> Subject for SetSubject<S> {
     }
     fn measure(&mut self, threads: usize, timing: Timing) -> f64 {
         let (make, mix) = (self.make, self.mix);
-        let set = self.set.get_or_insert_with(|| {
-            let set = make();
-            prefill(&set, mix);
-            set
+        let target: &S = self.target.get_or_insert_with(|| {
+            let target = make();
+            mix.prefill(&target);
+            target
         });
         self.points += 1;
-        run_mix(set, mix, threads, self.points, timing)
+        let seed = self.points;
+        let workers = (0..threads)
+            .map(|i| {
+                let mut rng = Rng::new(seed ^ ((i as u64 + 1) << 32));
+                move || {
+                    mix.step(target, &mut rng);
+                    1
+                }
+            })
+            .collect();
+        run_threads(workers, timing).mops()
     }
 }
 
-/// One set workload of `group`: lazuli's set (`lazuli`, made by `make`)
-/// followed by the peers, under `mix`.
-pub fn set_workload<S: SetUnderTest>(
+/// One row of a set group: name, description, key range, update percent.
+pub type SetRow = (&'static str, &'static str, u64, u64);
+
+/// The set workloads of `group`, one per row: lazuli's set (`lazuli`: short
+/// name, full name, constructor) followed by the peers.
+pub fn set_workloads<S: SetUnderTest>(
     group: &'static str,
-    (name, about): (&'static str, &'static str),
     (lazuli, full_name, make): (&'static str, &'static str, fn() -> S),
-    mix: Mix,
-) -> Workload {
-    let mut subjects = vec![SetSubject::boxed(lazuli, full_name, true, make, mix)];
-    subjects.extend(peers(mix));
-    Workload {
-        group,
-        name,
-        about,
-        metric: Metric::Throughput,
-        fixed_threads: None,
-        subjects,
-    }
+    rows: &[SetRow],
+) -> Vec<Workload> {
+    rows.iter()
+        .map(|&(name, about, key_range, update_percent)| {
+            let mix = Mix {
+                key_range,
+                update_percent,
+            };
+            let mut subjects = vec![Prefilled::boxed((lazuli, full_name, true), make, mix)];
+            subjects.extend(peers(mix));
+            Workload {
+                group,
+                name,
+                about,
+                metric: Metric::Throughput,
+                fixed_threads: None,
+                subjects,
+            }
+        })
+        .collect()
 }
 
 /// The peers every set workload runs against.
 pub fn peers(mix: Mix) -> Vec<Box<dyn Subject>> {
     vec![
-        SetSubject::boxed(
-            "SkipSet(cb)",
-            "crossbeam_skiplist::SkipSet<u64> (0.1, insert = get_or_insert)",
-            false,
+        Prefilled::boxed(
+            (
+                "SkipSet(cb)",
+                "crossbeam_skiplist::SkipSet<u64> (0.1, insert = get_or_insert)",
+                false,
+            ),
             crossbeam_skiplist::SkipSet::new,
             mix,
         ),
-        SetSubject::boxed(
-            "Mutex<BTreeSet>",
-            "std::sync::Mutex<std::collections::BTreeSet<u64>>",
-            false,
+        Prefilled::boxed(
+            (
+                "Mutex<BTreeSet>",
+                "std::sync::Mutex<std::collections::BTreeSet<u64>>",
+                false,
+            ),
             || Mutex::new(BTreeSet::new()),
             mix,
         ),
-        SetSubject::boxed(
-            "RwLock<BTreeSet>",
-            "std::sync::RwLock<std::collections::BTreeSet<u64>>",
-            false,
+        Prefilled::boxed(
+            (
+                "RwLock<BTreeSet>",
+                "std::sync::RwLock<std::collections::BTreeSet<u64>>",
+                false,
+            ),
             || RwLock::new(BTreeSet::new()),
             mix,
         ),
@@ -215,7 +243,7 @@ mod tests {
             key_range: 2048,
             update_percent: 10,
         };
-        prefill(&set, mix);
+        Ops::<Mutex<BTreeSet<u64>>>::prefill(mix, &set);
         assert_eq!(set.lock().unwrap().len(), 1024);
     }
 }

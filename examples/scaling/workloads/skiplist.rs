@@ -6,56 +6,50 @@
 //! - Read-mostly at scale: key range 2^20 (1,048,576), half full, 1% updates
 //!   (`k1M-u1`); here the working set no longer fits in cache.
 //!
+//! - Map workloads on `SkipMap<u64, u64>`: reads that hold an entry (8 hot
+//!   keys, uniform keys) and `get_or_insert`/`remove` churn (`maps.rs`).
+//!
 //! The mix itself (pre-fill, key choice, insert-if-absent) is described in
 //! `sets.rs`. The sets are pre-filled once per workload and kept across thread
 //! counts and repetitions, so the 2^20 run pre-fills each structure once.
 
-use super::sets::{set_workload, Mix};
+use super::sets::{set_workloads, SetRow};
 use super::Workload;
 
-fn workload(
-    name: &'static str,
-    about: &'static str,
-    key_range: u64,
-    update_percent: u64,
-) -> Workload {
-    let mix = Mix {
-        key_range,
-        update_percent,
-    };
+const ROWS: [SetRow; 4] = [
+    (
+        "k65536-u1",
+        "keys 0..65,536 (half present), 1% updates (insert/remove), 99% contains",
+        1 << 16,
+        1,
+    ),
+    (
+        "k65536-u10",
+        "keys 0..65,536 (half present), 10% updates (insert/remove), 90% contains",
+        1 << 16,
+        10,
+    ),
+    (
+        "k65536-u50",
+        "keys 0..65,536 (half present), 50% updates (insert/remove), 50% contains",
+        1 << 16,
+        50,
+    ),
+    (
+        "k1M-u1",
+        "read-mostly: keys 0..2^20 (half present), 1% updates, 99% contains",
+        1 << 20,
+        1,
+    ),
+];
+
+pub fn workloads() -> Vec<Workload> {
     let lazuli = (
         "SkipSet",
         "lazuli::skiplist::SkipSet<u64> (insert = get_or_insert)",
         lazuli::skiplist::SkipSet::new as fn() -> _,
     );
-    set_workload("skiplist", (name, about), lazuli, mix)
-}
-
-pub fn workloads() -> Vec<Workload> {
-    vec![
-        workload(
-            "k65536-u1",
-            "keys 0..65,536 (half present), 1% updates (insert/remove), 99% contains",
-            1 << 16,
-            1,
-        ),
-        workload(
-            "k65536-u10",
-            "keys 0..65,536 (half present), 10% updates (insert/remove), 90% contains",
-            1 << 16,
-            10,
-        ),
-        workload(
-            "k65536-u50",
-            "keys 0..65,536 (half present), 50% updates (insert/remove), 50% contains",
-            1 << 16,
-            50,
-        ),
-        workload(
-            "k1M-u1",
-            "read-mostly: keys 0..2^20 (half present), 1% updates, 99% contains",
-            1 << 20,
-            1,
-        ),
-    ]
+    let mut workloads = set_workloads("skiplist", lazuli, &ROWS);
+    workloads.extend(super::maps::workloads());
+    workloads
 }

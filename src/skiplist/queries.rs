@@ -13,8 +13,6 @@
 //!   3. pred and curr unmarked after (else wait for the remover, retry)
 //! ```
 
-use core::borrow::Borrow;
-use core::ops::Bound;
 use core::ptr;
 
 use super::node::{Node, NodeRef};
@@ -84,7 +82,7 @@ impl<K, S> RawSkipList<K, S> {
     /// or the end), at one moment: the second read of `pred.next[0]`. So the
     /// answer is linearizable. Waits for and retries around nodes being
     /// inserted or removed.
-    fn stable_window<'g>(
+    pub(crate) fn stable_window<'g>(
         &'g self,
         mut before: impl FnMut(&K) -> bool,
         guard: &'g Guard,
@@ -118,42 +116,6 @@ impl<K, S> RawSkipList<K, S> {
                 }
             }
             return (pred, curr);
-        }
-    }
-
-    /// The first live node whose key is within `bound` from below
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn lower_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<NodeRef<'g, K, S>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        match bound {
-            Bound::Unbounded => self.stable_window(|_| false, guard).1,
-            Bound::Included(k) => self.stable_window(|n| n.borrow() < k, guard).1,
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() <= k, guard).1,
-        }
-    }
-
-    /// The last live node whose key is within `bound` from above
-    /// (linearizable; see `stable_window`).
-    pub(crate) fn upper_bound<'g, Q>(
-        &'g self,
-        bound: Bound<&Q>,
-        guard: &'g Guard,
-    ) -> Option<NodeRef<'g, K, S>>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        match bound {
-            Bound::Unbounded => self.stable_window(|_| true, guard).0,
-            Bound::Included(k) => self.stable_window(|n| n.borrow() <= k, guard).0,
-            Bound::Excluded(k) => self.stable_window(|n| n.borrow() < k, guard).0,
         }
     }
 }

@@ -1,0 +1,313 @@
+//! The loom models of the ordered structures, written once: every function
+//! here is one model, generic over the [`Flavour`] (the raw structure) it
+//! runs on. `tests/list.rs` and `tests/skiplist.rs` include this file and
+//! expand [`ordered_models!`] with their flavour, their preemption bound,
+//! and, per model, the protocol paths it must reach on that structure.
+//!
+//! Comments about *tall* and *short* nodes concern the skiplist, whose
+//! towers under loom alternate per thread: each thread's 1st, 3rd, ...
+//! insert makes a 2-level node, its 2nd, 4th, ... a 1-level one. On the
+//! list every node is one link.
+
+use lazuli::coverage::Path;
+use lazuli::ordered::{Flavour, OrderedMap, OrderedSet};
+use lazuli_loom_tests::explore;
+use loom::sync::Arc;
+use loom::thread::{self, JoinHandle};
+
+/// Expands one `#[test]` per model: `ordered_models!(Flavour, "name",
+/// BOUND, { model: [PATH, ...], ... })`.
+#[macro_export]
+macro_rules! ordered_models {
+    ($flavour:ty, $name:literal, $bound:expr, { $($model:ident: [$($path:expr),* $(,)?]),* $(,)? }) => {
+        $(
+            #[test]
+            fn $model() {
+                models::$model::<$flavour>(models::Run {
+                    name: $name,
+                    bound: $bound,
+                    reaches: &[$(&$path),*],
+                });
+            }
+        )*
+    };
+}
+
+/// The preemption bound of every model: at least 2, since the races need a
+/// thread preempted once in its search and once between its lock and its
+/// validation (or, on the skiplist, between its two levels).
+pub const BOUND: usize = 3;
+
+/// One model's run: the structure's name, the preemption bound, and the
+/// paths the model must reach on that structure.
+pub struct Run<'a> {
+    pub name: &'static str,
+    pub bound: usize,
+    pub reaches: &'a [&'a Path],
+}
+
+impl Run<'_> {
+    /// Explores `model`, titled `"{name}: {what}"`.
+    fn explore(self, what: &str, model: impl Fn() + Sync + Send + 'static) {
+        let title = format!("{}: {what}", self.name);
+        explore(&title, self.bound, self.reaches, model);
+    }
+}
+
+/// Runs `op` on a clone of `shared` in a new loom thread.
+fn spawn_on<S, T>(shared: &Arc<S>, op: impl FnOnce(&S) -> T + Send + 'static) -> JoinHandle<T>
+where
+    S: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let shared = shared.clone();
+    thread::spawn(move || op(&shared))
+}
+
+type Map<F> = OrderedMap<u32, u32, F>;
+type Set<F> = OrderedSet<u32, F>;
+
+fn keys<F: Flavour>(map: &Map<F>) -> Vec<u32> {
+    map.iter().map(|e| *e.key()).collect()
+}
+
+fn elements<F: Flavour>(set: &Set<F>) -> Vec<u32> {
+    set.iter().map(|e| *e).collect()
+}
+
+pub fn insert_insert_same_key_makes_one_node<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("insert(1) || insert(1)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(2, 0); // a successor; main's 1st insert: tall
+                          // the spawned thread's 1st insert: tall, so the main thread can
+                          // meet it half-linked
+        let other = spawn_on(&map, |map| *map.insert(1, 10).value());
+        let mine = *map.insert(1, 20).value(); // main's 2nd: short
+        let theirs = other.join().unwrap();
+        assert_eq!(
+            (mine, theirs),
+            (20, 10),
+            "each insert's entry shows its own value"
+        );
+        assert_eq!(keys(&map), [1, 2], "exactly one node for key 1");
+        let now = *map.get(&1).unwrap().value();
+        assert!(
+            now == 10 || now == 20,
+            "the value is an inserted one: {now}"
+        );
+        assert_eq!(map.len(), 2);
+    });
+}
+
+pub fn get_or_insert_get_or_insert_agree<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("get_or_insert(1) || get_or_insert(1)", || {
+        let map = Arc::new(Map::<F>::new());
+        let other = spawn_on(&map, |map| *map.get_or_insert(1, 10).value());
+        let mine = *map.get_or_insert(1, 20).value();
+        let theirs = other.join().unwrap();
+        assert_eq!(mine, theirs, "both callers must see the one inserted value");
+        assert_eq!(keys(&map), [1]);
+        assert_eq!(map.len(), 1);
+    });
+}
+
+pub fn insert_remove_same_key<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("insert(1) || remove(1)", || {
+        let map = Arc::new(Map::<F>::new());
+        let other = spawn_on(&map, |map| map.remove(&1).map(|e| *e.value()));
+        map.insert(1, 7); // main's 1st insert: tall (two links to make)
+        match other.join().unwrap() {
+            Some(v) => {
+                assert_eq!(v, 7, "remove returned a value never inserted");
+                assert!(
+                    keys(&map).is_empty(),
+                    "removed after the insert, yet present"
+                );
+                assert_eq!(map.len(), 0);
+            }
+            None => {
+                assert_eq!(
+                    keys(&map),
+                    [1],
+                    "the remove found nothing, so the insert remains"
+                );
+                assert_eq!(map.len(), 1);
+            }
+        }
+    });
+}
+
+pub fn insert_remove_neighbours<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("insert(1) || remove(2)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(2, 0); // tall
+        map.insert(3, 0); // short
+        let other = spawn_on(&map, |map| map.remove(&2).is_some());
+        map.insert(1, 0); // tall: its level-1 successor is the victim
+        assert!(
+            other.join().unwrap(),
+            "2 was present and removed by nobody else"
+        );
+        assert_eq!(
+            keys(&map),
+            [1, 3],
+            "an insert next to a remove must not be lost or undo it"
+        );
+        assert_eq!(map.len(), 2);
+    });
+}
+
+pub fn remove_remove_one_winner<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("remove(1) || remove(1)", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1); // tall
+        set.insert(2); // short
+        let other = spawn_on(&set, |set| set.remove(&1).is_some());
+        let mine = set.remove(&1).is_some();
+        let theirs = other.join().unwrap();
+        assert!(
+            mine ^ theirs,
+            "exactly one remover must win: mine {mine}, theirs {theirs}"
+        );
+        assert_eq!(elements(&set), [2]);
+        assert_eq!(set.len(), 1);
+    });
+}
+
+pub fn remove_remove_adjacent<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("remove(1) || remove(2)", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1); // tall: the predecessor of 2 at level 0
+        set.insert(2); // short
+        set.insert(3); // tall
+        let other = spawn_on(&set, |set| set.remove(&2).is_some());
+        let mine = set.remove(&1).is_some();
+        assert!(
+            mine && other.join().unwrap(),
+            "both removes of present keys must succeed"
+        );
+        assert_eq!(
+            elements(&set),
+            [3],
+            "adjacent removes must not resurrect a node"
+        );
+        assert_eq!(set.len(), 1);
+    });
+}
+
+pub fn remove_get<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("remove(1) || contains(1), get(2)", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1); // tall
+        set.insert(2); // short, behind the victim at level 0
+        let other = spawn_on(&set, |set| (set.contains(&1), set.get(&2).map(|e| *e)));
+        assert!(set.remove(&1).is_some());
+        let (_one, two) = other.join().unwrap();
+        assert_eq!(
+            two,
+            Some(2),
+            "2 is present throughout: a lookup passing the removal of 1 must find it"
+        );
+        assert!(!set.contains(&1), "1 is gone after its remove returned");
+    });
+}
+
+pub fn replace_get<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("insert(1, new) || get(1)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10);
+        let other = spawn_on(&map, |map| map.get(&1).map(|e| *e.value()));
+        map.insert(1, 20);
+        let seen = other.join().unwrap();
+        assert!(
+            matches!(seen, Some(10) | Some(20)),
+            "a get during a replacement must see the old or new value, never miss the key: {seen:?}"
+        );
+        assert_eq!(*map.get(&1).unwrap().value(), 20);
+    });
+}
+
+pub fn replace_remove<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("insert(1, new) || remove(1)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10);
+        let other = spawn_on(&map, |map| map.remove(&1).map(|e| *e.value()));
+        map.insert(1, 20);
+        let removed = other.join().unwrap();
+        let left: Vec<(u32, u32)> = map.iter().map(|e| (*e.key(), *e.value())).collect();
+        match removed {
+            // The remove came first: the insert found the key absent.
+            Some(10) => assert_eq!(left, [(1, 20)], "the insert after the remove was lost"),
+            // The replacement came first: the remove took the new value.
+            Some(20) => assert!(left.is_empty(), "removed, yet present: {left:?}"),
+            other => panic!("remove of a present key returned {other:?}"),
+        }
+    });
+}
+
+pub fn pop_front_pop_back_split_two<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("pop_front || pop_back", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1); // tall
+        set.insert(2); // short
+        let other = spawn_on(&set, |set| set.pop_back().map(|e| *e));
+        let mine = set.pop_front().map(|e| *e);
+        let theirs = other.join().unwrap();
+        let mut got: Vec<u32> = mine.into_iter().chain(theirs).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [1, 2],
+            "each element popped exactly once: front {mine:?}, back {theirs:?}"
+        );
+        assert!(set.is_empty());
+    });
+}
+
+pub fn front_pop_front<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("front || pop_front", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1);
+        set.insert(2);
+        let other = spawn_on(&set, |set| set.front().map(|e| *e));
+        assert_eq!(set.pop_front().map(|e| *e), Some(1));
+        let front = other.join().unwrap();
+        assert!(
+            matches!(front, Some(1) | Some(2)),
+            "front of a set never empty must be 1 or 2, got {front:?}"
+        );
+    });
+}
