@@ -15,23 +15,41 @@ use super::{Queue, CLOSED, STEP};
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{contention_pause, cover, load_decisive};
 
-/// Exponential backoff after a failed claim CAS: 1, 2, 4, .. 64 spin hints.
+/// Exponential backoff after a failed claim CAS: 64, 128, then 256 spin
+/// hints per retry (about 1, 2 and 4 µs on the development machine, where
+/// one hint takes 16 ns).
 ///
-/// A failed CAS means another thread just claimed; stepping aside lets it
-/// run a burst with the index line in its cache (crossbeam's `SegQueue`
-/// does the same). Nothing waits for another thread here: the loop retries
-/// a claim that can succeed at once. Under loom the pause is nothing.
+/// A failed CAS means another thread just claimed. Stepping aside long
+/// enough lets that thread run a burst of operations with the index, state
+/// and value lines in its own cache, instead of the two cores trading every
+/// line on every operation. The pause has to outlast a few of the winner's
+/// operations to have that effect. With two threads truly in parallel
+/// (pairs at x2 on an idle machine) a 1-hint start gave 3.9 Mpairs/s, a
+/// 16-hint start 9 to 10, a 32-hint start 13 to 15, and this 64-hint start
+/// 18 to 31, against `SegQueue`'s 14 to 18 (whose backoff starts at 1
+/// but, with its shorter operations, escalates further).
+///
+/// Nothing waits for another thread here: the thread that made our CAS fail
+/// has completed its claim, and the retry can succeed at once. The pause
+/// is bounded (256 hints), so progress stays lock-free; only a claim that
+/// lost a race pays it, never the empty path or an uncontended claim.
+/// Under loom the pause is nothing.
 pub(super) struct Backoff(u32);
+
+/// The first backoff step: 2^6 = 64 spin hints.
+const BACKOFF_START: u32 = 6;
+/// The last backoff step: 2^8 = 256 spin hints.
+const BACKOFF_LIMIT: u32 = 8;
 
 impl Backoff {
     pub(super) fn new() -> Self {
-        Backoff(0)
+        Backoff(BACKOFF_START)
     }
 
     #[inline]
     pub(super) fn spin(&mut self) {
         contention_pause(1 << self.0);
-        if self.0 < 6 {
+        if self.0 < BACKOFF_LIMIT {
             self.0 += 1;
         }
     }
