@@ -14,7 +14,7 @@
 //! | [`thread_local!`] | `std::thread_local!` | `loom::thread_local!` |
 //! | [`AtomicWaker`] | the `atomic-waker` crate | `loom::future::AtomicWaker` |
 //! | [`spin_loop`] | `core::hint::spin_loop` | `loom::thread::yield_now` (loom must be told that a spinning thread waits) |
-//! | [`contention_pause`] | `n` × `core::hint::spin_loop` | nothing: a fixed delay waits for no condition, so it changes no interleaving loom must explore |
+//! | [`contention_pause`] | `n` × `core::hint::spin_loop` (nothing under Miri) | nothing: a fixed delay waits for no condition, so it changes no interleaving loom must explore |
 //! | [`epoch`] | crossbeam-epoch | crossbeam-epoch; modelled by loom only with `--cfg crossbeam_loom` as well |
 //!
 //! [loom]: https://docs.rs/loom
@@ -80,16 +80,18 @@ pub(crate) fn spin_loop() {
 ///
 /// Unlike [`spin_loop`] this does not wait for another thread to do
 /// something; it only delays the caller so that the thread it collided with
-/// finds the contended cache lines still in its own cache. Under loom it does
-/// nothing: a delay is not an event, and loom's schedules already include
-/// every order the delay could produce.
+/// finds the contended cache lines still in its own cache. Under loom and
+/// Miri it does nothing: a delay is not an event, the checkers' schedules
+/// already include every order the delay could produce, and under Miri
+/// each hint costs an interpreted step (the queue's claim backoff spins up
+/// to 256 of them).
 #[inline]
 pub(crate) fn contention_pause(n: u32) {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, miri)))]
     for _ in 0..n {
         core::hint::spin_loop();
     }
-    #[cfg(loom)]
+    #[cfg(any(loom, miri))]
     let _ = n;
 }
 
