@@ -112,6 +112,13 @@ pub(super) struct Chunk<T, const CHUNK: usize> {
     pub(super) waiting_next: AtomicPtr<Chunk<T, CHUNK>>,
     states: [AtomicU8; CHUNK],
     values: [UnsafeCell<MaybeUninit<T>>; CHUNK],
+    /// Model-only stand-in for the chunk's memory as a whole: lap-end
+    /// helpers read it once they hold the chunk, and `rewind` and `free`
+    /// write it, so loom reports a reuse or free that is not ordered after
+    /// a helper's access (the helpers themselves touch only atomics, which
+    /// loom does not check for that).
+    #[cfg(loom)]
+    reach: UnsafeCell<()>,
 }
 
 /// What a producer's publication came to.
@@ -147,6 +154,7 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
             waiting_next: AtomicPtr::new(ptr::null_mut()),
             states: core::array::from_fn(|_| AtomicU8::new(0)),
             values: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
+            reach: UnsafeCell::new(()),
         }));
         // SAFETY: fresh, so exclusively ours.
         unsafe { &*chunk }.lap.store(lap, Ordering::Relaxed);
@@ -168,7 +176,9 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
         #[cfg(loom)]
         {
             // SAFETY: allocated by `Box::into_raw` in `alloc` (caller's contract).
-            drop(unsafe { Box::from_raw(chunk) });
+            let chunk = unsafe { Box::from_raw(chunk) };
+            chunk.reach.with_mut(|_| ());
+            drop(chunk);
         }
     }
 
@@ -189,6 +199,16 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
         }
         this.next.store(ptr::null_mut(), Ordering::Relaxed);
         this.lap.store(lap, Ordering::Relaxed);
+        #[cfg(loom)]
+        this.reach.with_mut(|_| ());
+    }
+
+    /// Model hook: records, as a read loom checks, that a lap-end helper
+    /// holds this chunk (see the `reach` field). A no-op outside loom.
+    #[inline]
+    pub(super) fn reached(&self) {
+        #[cfg(loom)]
+        self.reach.with(|_| ());
     }
 
     /// The state byte of slot `index`.

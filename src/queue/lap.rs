@@ -204,6 +204,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         // freed until we are done (`reclaim.rs`); it is the lap's chunk or,
         // if `block` already moved, a later one.
         let this = unsafe { &*chunk };
+        this.reached();
         // memory ordering: Acquire pairs with the Release CAS that linked
         // the chunk for this lap.
         if this.lap.load(Ordering::Acquire) == lap {
@@ -233,6 +234,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         let chunk = _helping.protect(&self.head.block);
         // SAFETY: protected by `_helping`, as in `wait_for_tail_hand_over`.
         let this = unsafe { &*chunk };
+        this.reached();
         // memory ordering: Acquire, as in `wait_for_tail_hand_over`.
         if this.lap.load(Ordering::Acquire) == lap {
             // SAFETY: holds lap `lap`, protected as above.
@@ -263,14 +265,18 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     fn help(&self) -> Helping<'_, T, CHUNK> {
         let guard = epoch::pin();
         for (slot, hazard) in self.hazards.iter().enumerate() {
-            // memory ordering: Relaxed: the slot only has to be ours; what
-            // it announces is ordered by the fence in `protect`. The
+            // memory ordering: Acquire on success pairs with the Release
+            // store that cleared the slot, so the previous helper's
+            // accesses to its chunk happen before our own clearing store. A
+            // completer that reads the slot after us then synchronizes with
+            // every earlier helper of the slot, not only with the last one.
+            // What we announce is ordered by the fence in `protect`. The
             // sentinel never equals a chunk, so no completer is held up yet.
             if hazard
                 .compare_exchange(
                     ptr::null_mut(),
                     claimed(),
-                    Ordering::Relaxed,
+                    Ordering::Acquire,
                     Ordering::Relaxed,
                 )
                 .is_ok()
@@ -349,8 +355,16 @@ impl<T, const CHUNK: usize> Helping<'_, T, CHUNK> {
         let hazard = &self.queue.hazards[slot];
         loop {
             // memory ordering: Relaxed, then the fence: the store-buffering
-            // pair described above.
-            hazard.store(chunk, Ordering::Relaxed);
+            // pair described above. A swap, not a store: as a
+            // read-modify-write it continues the release sequence of the
+            // previous helper's clearing store (and our claiming CAS
+            // continues it too), so a completer whose Acquire load reads our
+            // announcement of another chunk still synchronizes with that
+            // helper's clear, after which it may reuse the chunk the
+            // previous helper used. A plain store would end the sequence,
+            // leaving the previous helper's reads unordered before the reuse
+            // (ThreadSanitizer reported exactly that as a race on `free`).
+            hazard.swap(chunk, Ordering::Relaxed);
             fence(Ordering::SeqCst);
             // memory ordering: Acquire, as for the first load.
             let again = block.load(Ordering::Acquire);
