@@ -64,6 +64,21 @@ where
     }
 }
 
+/// Spawns a model thread that runs `op` on a clone of `shared` (the usual
+/// "clone the `Arc`, move it into the thread" of every model, written once).
+#[cfg(loom)]
+pub fn spawn_on<S, T>(
+    shared: &loom::sync::Arc<S>,
+    op: impl FnOnce(&S) -> T + Send + 'static,
+) -> loom::thread::JoinHandle<T>
+where
+    S: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let shared = shared.clone();
+    loom::thread::spawn(move || op(&shared))
+}
+
 /// Tries to advance the epoch (with `--cfg crossbeam_loom`, inside the
 /// model), so that deferred functions run.
 pub fn flush_epoch() {

@@ -21,7 +21,7 @@ use std::collections::HashSet;
 
 use lazuli::queue::paths::*;
 use lazuli::Queue;
-use lazuli_loom_tests::{explore, Counted, Path};
+use lazuli_loom_tests::{explore, spawn_on, Counted, Path};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -71,13 +71,10 @@ fn push_push_across_a_lap_end() {
         || {
             let queue = Arc::new(Queue::new());
             queue.push(0).unwrap(); // slot 0 of lap 0
-            let other = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(10).unwrap();
-                    queue.push(11).unwrap();
-                })
-            };
+            let other = spawn_on(&queue, |queue| {
+                queue.push(10).unwrap();
+                queue.push(11).unwrap();
+            });
             queue.push(20).unwrap();
             other.join().unwrap();
             let got = drain(&queue);
@@ -108,13 +105,10 @@ fn push_pop_across_a_lap_end() {
         || {
             let queue = Arc::new(Queue::new());
             queue.push(0).unwrap();
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(1).unwrap(); // the lap's last slot: hands over
-                    queue.push(2).unwrap();
-                })
-            };
+            let producer = spawn_on(&queue, |queue| {
+                queue.push(1).unwrap(); // the lap's last slot: hands over
+                queue.push(2).unwrap();
+            });
             let mut got: Vec<u32> = (0..2).filter_map(|_| queue.pop()).collect();
             producer.join().unwrap();
             assert_eq!(
@@ -142,10 +136,7 @@ fn pop_pop_across_a_lap_end() {
             for i in 0..3 {
                 queue.push(i).unwrap(); // lap 0: 0, 1; lap 1: 2
             }
-            let other = {
-                let queue = queue.clone();
-                thread::spawn(move || [queue.pop(), queue.pop()])
-            };
+            let other = spawn_on(&queue, |queue| [queue.pop(), queue.pop()]);
             let mine = [queue.pop(), queue.pop()];
             let theirs = other.join().unwrap();
             for got in [mine, theirs] {
@@ -192,13 +183,10 @@ fn a_consumer_overtaking_a_slow_producer_loses_nothing() {
         ],
         || {
             let queue = installed();
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(1).unwrap();
-                    queue.push(2).unwrap();
-                })
-            };
+            let producer = spawn_on(&queue, |queue| {
+                queue.push(1).unwrap();
+                queue.push(2).unwrap();
+            });
             let mut got: Vec<u32> = (0..3).filter_map(|_| queue.pop()).collect();
             producer.join().unwrap();
             got.extend(drain(&queue));
@@ -218,10 +206,9 @@ fn close_races_push() {
     explore("queue: close || push", 3, &[&PUSH_SAW_CLOSED], || {
         let queue = Arc::new(Queue::new());
         queue.push(0).unwrap();
-        let producer = {
-            let queue = queue.clone();
-            thread::spawn(move || [queue.push(1).is_ok(), queue.push(2).is_ok()])
-        };
+        let producer = spawn_on(&queue, |queue| {
+            [queue.push(1).is_ok(), queue.push(2).is_ok()]
+        });
         assert!(queue.close(), "the only close call closes");
         assert!(
             queue.push(9).is_err(),
@@ -252,14 +239,10 @@ fn close_races_a_push_at_a_lap_end() {
         || {
             let queue = Arc::new(Queue::new());
             queue.push(0).unwrap(); // the next push ends the lap
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || [queue.push(1).is_ok(), queue.push(2).is_ok()])
-            };
-            let closer = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.close())
-            };
+            let producer = spawn_on(&queue, |queue| {
+                [queue.push(1).is_ok(), queue.push(2).is_ok()]
+            });
+            let closer = spawn_on(&queue, |queue| queue.close());
             let closed_by_main = queue.close();
             let landed = producer.join().unwrap();
             let closed_by_thread = closer.join().unwrap();
@@ -350,14 +333,9 @@ fn helper_model(name: &str, counted: bool, helper_path: &'static Path) {
                 queue.model_take_hazard_slots();
             }
             queue.push(0).unwrap();
-            let last = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(1).unwrap()) // lap 0's last slot
-            };
-            let helper = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(2).unwrap())
-            };
+            // lap 0's last slot
+            let last = spawn_on(&queue, |queue| queue.push(1).unwrap());
+            let helper = spawn_on(&queue, |queue| queue.push(2).unwrap());
             let mut got: Vec<u32> = (0..2).filter_map(|_| queue.pop()).collect();
             last.join().unwrap();
             helper.join().unwrap();
@@ -397,15 +375,12 @@ fn batches_claim_runs_and_give_up_what_they_cannot_fill() {
         &[&SLOT_GIVEN_UP, &SLOT_SKIPPED],
         || {
             let queue = installed();
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue
-                        .push_iter(Overpromising(vec![1].into_iter(), 2))
-                        .unwrap();
-                    queue.push_iter([2, 3]).unwrap();
-                })
-            };
+            let producer = spawn_on(&queue, |queue| {
+                queue
+                    .push_iter(Overpromising(vec![1].into_iter(), 2))
+                    .unwrap();
+                queue.push_iter([2, 3]).unwrap();
+            });
             let mut got = Vec::new();
             queue.pop_into(&mut got, 2);
             producer.join().unwrap();

@@ -27,10 +27,9 @@ use std::time::Duration;
 use lazuli::queue::signal_paths::*;
 use lazuli::queue::{Recv, RecvTimeoutError};
 use lazuli::Queue;
-use lazuli_loom_tests::explore;
+use lazuli_loom_tests::{explore, spawn_on};
 use loom::future::block_on;
 use loom::sync::Arc;
-use loom::thread;
 
 /// Polls a receive future once; if it is pending, waits to be woken and
 /// then drops it without polling again: a `select!` whose other arm won just
@@ -84,10 +83,7 @@ fn one_producer_one_consumer_no_lost_wakeup() {
         &[&WOKE_ONE, &RECHECK_READY],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(1).unwrap())
-            };
+            let producer = spawn_on(&queue, |queue| queue.push(1).unwrap());
             assert_eq!(
                 block_on(queue.recv()),
                 Some(1),
@@ -107,10 +103,7 @@ fn one_producer_one_blocking_consumer_no_lost_wakeup() {
         &[&WOKE_ONE, &RECHECK_READY],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(1).unwrap())
-            };
+            let producer = spawn_on(&queue, |queue| queue.push(1).unwrap());
             assert_eq!(queue.recv_blocking(), Some(1));
             producer.join().unwrap();
         },
@@ -125,17 +118,11 @@ fn two_pushes_two_waiters_each_gets_one() {
         &[&WOKE_ONE, &FOUND_NONE, &REARMED, &PAGE_RACE_LOST],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let consumer = {
-                let queue = queue.clone();
-                thread::spawn(move || block_on(queue.recv()))
-            };
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(1).unwrap();
-                    queue.push(2).unwrap();
-                })
-            };
+            let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
+            let producer = spawn_on(&queue, |queue| {
+                queue.push(1).unwrap();
+                queue.push(2).unwrap();
+            });
             let mine = block_on(queue.recv()).expect("the queue is never closed");
             let theirs = consumer.join().unwrap().expect("the queue is never closed");
             producer.join().unwrap();
@@ -154,22 +141,16 @@ fn a_consumer_cancelled_after_its_wakeup_does_not_strand_the_element() {
         &[&WOKE_ONE, &CANCEL_PASSED_ON],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let canceller = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    let got = block_on(CancelAfterWake::new(queue.recv()));
-                    if got.is_some() {
-                        // It took the element on its first poll; give the other
-                        // consumer something to finish on.
-                        queue.push(2).unwrap();
-                    }
-                    got
-                })
-            };
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(1).unwrap())
-            };
+            let canceller = spawn_on(&queue, |queue| {
+                let got = block_on(CancelAfterWake::new(queue.recv()));
+                if got.is_some() {
+                    // It took the element on its first poll; give the other
+                    // consumer something to finish on.
+                    queue.push(2).unwrap();
+                }
+                got
+            });
+            let producer = spawn_on(&queue, |queue| queue.push(1).unwrap());
             // If the canceller was woken for element 1 and dropped its Recv, this
             // consumer must still get 1: the wake-up is passed on.
             let got = block_on(queue.recv()).expect("the queue is closed only below");
@@ -196,10 +177,7 @@ fn close_races_with_registration() {
         &[&CLOSE_WOKE, &RECHECK_READY],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let closer = {
-                let queue = queue.clone();
-                thread::spawn(move || assert!(queue.close()))
-            };
+            let closer = spawn_on(&queue, |queue| assert!(queue.close()));
             assert_eq!(block_on(queue.recv()), None, "closed and empty");
             closer.join().unwrap();
         },
@@ -214,14 +192,8 @@ fn close_wakes_an_async_and_a_blocking_waiter() {
         &[&CLOSE_WOKE],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let blocking = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.recv_blocking())
-            };
-            let closer = {
-                let queue = queue.clone();
-                thread::spawn(move || assert!(queue.close()))
-            };
+            let blocking = spawn_on(&queue, |queue| queue.recv_blocking());
+            let closer = spawn_on(&queue, |queue| assert!(queue.close()));
             assert_eq!(block_on(queue.recv()), None);
             assert_eq!(blocking.join().unwrap(), None);
             closer.join().unwrap();
@@ -237,14 +209,10 @@ fn a_timeout_racing_a_push_does_not_strand_the_element() {
         &[&WOKE_ONE, &CANCEL_PASSED_ON],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let consumer = {
-                let queue = queue.clone();
-                thread::spawn(move || block_on(queue.recv()).expect("the queue is never closed"))
-            };
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(1).unwrap())
-            };
+            let consumer = spawn_on(&queue, |queue| {
+                block_on(queue.recv()).expect("the queue is never closed")
+            });
+            let producer = spawn_on(&queue, |queue| queue.push(1).unwrap());
             // Under loom the timer fires right after the registration and
             // re-check: a cancel at an arbitrary point of the race. If the push
             // picked this waiter, the wake-up must reach the consumer above.
@@ -298,10 +266,7 @@ fn a_waiter_in_a_grown_registry_gets_a_wakeup_passed_on() {
             // (Two consumers racing to link a page: the models above, where
             // the first page is linked lazily.)
             let abandoned = [pending_recv(&queue), pending_recv(&queue)];
-            let consumer = {
-                let queue = queue.clone();
-                thread::spawn(move || block_on(queue.recv()))
-            };
+            let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
             queue.push(1).unwrap();
             // Cancelling them passes a wake-up on to the real consumer.
             drop(abandoned);
@@ -322,13 +287,10 @@ fn recv_many_takes_a_burst_without_losing_a_wakeup() {
         &[&WOKE_ONE, &RECHECK_READY],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(1).unwrap();
-                    queue.push(2).unwrap();
-                })
-            };
+            let producer = spawn_on(&queue, |queue| {
+                queue.push(1).unwrap();
+                queue.push(2).unwrap();
+            });
             let mut buf = Vec::new();
             let taken = block_on(queue.recv_many(&mut buf, 2));
             assert!(taken >= 1, "woken without an element");
@@ -348,13 +310,10 @@ fn recv_many_blocking_returns_zero_only_when_closed_and_drained() {
         &[&WOKE_ONE, &CLOSE_WOKE, &RECHECK_READY],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(1).unwrap();
-                    assert!(queue.close());
-                })
-            };
+            let producer = spawn_on(&queue, |queue| {
+                queue.push(1).unwrap();
+                assert!(queue.close());
+            });
             let mut buf = Vec::new();
             while queue.recv_many_blocking(&mut buf, 4) > 0 {}
             assert_eq!(buf, [1], "0 came before the element was taken");
@@ -371,24 +330,18 @@ fn a_recv_many_cancelled_after_its_wakeup_does_not_strand_the_element() {
         &[&WOKE_ONE, &CANCEL_PASSED_ON],
         || {
             let queue = Arc::new(Queue::<u32>::new());
-            let canceller = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    let mut buf = Vec::new();
-                    let taken = block_on(CancelAfterWake::new(queue.recv_many(&mut buf, 2)));
-                    assert_eq!(taken, buf.len(), "cancelled: the buffer is untouched");
-                    if taken > 0 {
-                        // It took the element on its first poll; give the
-                        // other consumer something to finish on.
-                        queue.push(2).unwrap();
-                    }
-                    buf
-                })
-            };
-            let producer = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(1).unwrap())
-            };
+            let canceller = spawn_on(&queue, |queue| {
+                let mut buf = Vec::new();
+                let taken = block_on(CancelAfterWake::new(queue.recv_many(&mut buf, 2)));
+                assert_eq!(taken, buf.len(), "cancelled: the buffer is untouched");
+                if taken > 0 {
+                    // It took the element on its first poll; give the
+                    // other consumer something to finish on.
+                    queue.push(2).unwrap();
+                }
+                buf
+            });
+            let producer = spawn_on(&queue, |queue| queue.push(1).unwrap());
             let mut buf = Vec::new();
             let taken = block_on(queue.recv_many(&mut buf, 2));
             assert!(taken >= 1, "the queue is closed only below");

@@ -24,19 +24,70 @@
 //! machine that all of them wrap.
 
 use core::fmt;
-use core::future::Future;
-use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 use std::sync::Arc;
 #[cfg(not(loom))]
 use std::time::Instant;
 
-use futures_core::{FusedFuture, FusedStream, Stream};
-
 use super::signal::{Signal, Source, Waiter};
 use super::{PushError, Queue, DEFAULT_CHUNK};
 use crate::sync::thread;
+
+/// The trait impls of a future or stream that wraps a [`Receiving`] (its
+/// field `.0`), written once for the borrowing, owned and batch forms:
+///
+/// - `future NAME for TYPE`: `Future` resolving to what `poll_once` gives,
+///   then `fused`;
+/// - `stream NAME for TYPE`: `Stream` over `poll_next` and `size_hint`,
+///   then `fused`;
+/// - `fused TRAIT, NAME for TYPE`: the fused trait (terminated once the
+///   wrapped state machine is done) and an opaque `Debug` named `NAME`.
+macro_rules! receiving_impls {
+    (future $name:literal for $ty:ty) => {
+        impl<T, const CHUNK: usize> ::core::future::Future for $ty {
+            type Output = Option<T>;
+
+            fn poll(
+                self: ::core::pin::Pin<&mut Self>,
+                cx: &mut ::core::task::Context<'_>,
+            ) -> ::core::task::Poll<Option<T>> {
+                self.get_mut().0.poll_once(cx)
+            }
+        }
+        receiving_impls!(fused ::futures_core::FusedFuture, $name for $ty);
+    };
+    (stream $name:literal for $ty:ty) => {
+        impl<T, const CHUNK: usize> ::futures_core::Stream for $ty {
+            type Item = T;
+
+            fn poll_next(
+                self: ::core::pin::Pin<&mut Self>,
+                cx: &mut ::core::task::Context<'_>,
+            ) -> ::core::task::Poll<Option<T>> {
+                self.get_mut().0.poll_next(cx)
+            }
+
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.0.size_hint()
+            }
+        }
+        receiving_impls!(fused ::futures_core::FusedStream, $name for $ty);
+    };
+    (fused $fused:path, $name:literal for $ty:ty) => {
+        impl<T, const CHUNK: usize> $fused for $ty {
+            fn is_terminated(&self) -> bool {
+                self.0.done
+            }
+        }
+
+        impl<T, const CHUNK: usize> ::core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                self.0.debug($name, f)
+            }
+        }
+    };
+}
 
 mod many;
 mod owned;
@@ -49,47 +100,35 @@ pub use owned::{OwnedRecv, OwnedRecvStream};
 #[doc(hidden)]
 pub use super::signal::paths as signal_paths;
 
-// SAFETY: the signal is a field of the borrowed queue, which outlives the
-// borrow, and it is the same field on every call.
-unsafe impl<T, const CHUNK: usize> Source for &Queue<T, CHUNK> {
-    type Item = T;
+/// [`Source`] for the handles through which a queue is received from.
+macro_rules! queue_source {
+    ($($handle:ty),*) => {$(
+        // SAFETY: the signal is a field of the queue the handle refers to. A
+        // borrow or an `Arc` keeps that queue alive for as long as the
+        // handle, and never lets it refer to another queue, so it is the same
+        // field on every call.
+        unsafe impl<T, const CHUNK: usize> Source for $handle {
+            type Item = T;
 
-    #[inline]
-    fn signal(&self) -> &Signal {
-        &self.signal
-    }
+            #[inline]
+            fn signal(&self) -> &Signal {
+                &self.signal
+            }
 
-    #[inline]
-    fn try_take(&mut self) -> Option<T> {
-        self.pop()
-    }
+            #[inline]
+            fn try_take(&mut self) -> Option<T> {
+                self.pop()
+            }
 
-    #[inline]
-    fn is_closed(&self) -> bool {
-        Queue::is_closed(self)
-    }
+            #[inline]
+            fn is_closed(&self) -> bool {
+                Queue::is_closed(self)
+            }
+        }
+    )*};
 }
 
-// SAFETY: the signal is a field of the shared queue, which lives at least as
-// long as this `Arc`, and it is the same field on every call.
-unsafe impl<T, const CHUNK: usize> Source for Arc<Queue<T, CHUNK>> {
-    type Item = T;
-
-    #[inline]
-    fn signal(&self) -> &Signal {
-        &self.signal
-    }
-
-    #[inline]
-    fn try_take(&mut self) -> Option<T> {
-        self.pop()
-    }
-
-    #[inline]
-    fn is_closed(&self) -> bool {
-        Queue::is_closed(self)
-    }
-}
+queue_source!(&Queue<T, CHUNK>, Arc<Queue<T, CHUNK>>);
 
 impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// Waits for an element: the future resolves to `Some(element)`, or to
@@ -335,25 +374,7 @@ fn unparking_waker() -> Waker {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Recv<'a, T, const CHUNK: usize = DEFAULT_CHUNK>(Receiving<&'a Queue<T, CHUNK>>);
 
-impl<T, const CHUNK: usize> Future for Recv<'_, T, CHUNK> {
-    type Output = Option<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_once(cx)
-    }
-}
-
-impl<T, const CHUNK: usize> FusedFuture for Recv<'_, T, CHUNK> {
-    fn is_terminated(&self) -> bool {
-        self.0.done
-    }
-}
-
-impl<T, const CHUNK: usize> fmt::Debug for Recv<'_, T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug("Recv", f)
-    }
-}
+receiving_impls!(future "Recv" for Recv<'_, T, CHUNK>);
 
 /// The stream returned by [`Queue::stream`]: every element, in queue order,
 /// ending once the queue is closed and drained.
@@ -374,29 +395,7 @@ impl<T, const CHUNK: usize> fmt::Debug for Recv<'_, T, CHUNK> {
 #[must_use = "streams do nothing unless polled"]
 pub struct RecvStream<'a, T, const CHUNK: usize = DEFAULT_CHUNK>(Receiving<&'a Queue<T, CHUNK>>);
 
-impl<T, const CHUNK: usize> Stream for RecvStream<'_, T, CHUNK> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_next(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-}
-
-impl<T, const CHUNK: usize> FusedStream for RecvStream<'_, T, CHUNK> {
-    fn is_terminated(&self) -> bool {
-        self.0.done
-    }
-}
-
-impl<T, const CHUNK: usize> fmt::Debug for RecvStream<'_, T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug("RecvStream", f)
-    }
-}
+receiving_impls!(stream "RecvStream" for RecvStream<'_, T, CHUNK>);
 
 /// The state machine behind every receive future and stream: a waiter on
 /// its source, and whether the receive has finished.

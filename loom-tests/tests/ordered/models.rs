@@ -11,9 +11,8 @@
 
 use lazuli::coverage::Path;
 use lazuli::ordered::{Flavour, OrderedMap, OrderedSet};
-use lazuli_loom_tests::explore;
+use lazuli_loom_tests::{explore, spawn_on};
 use loom::sync::Arc;
-use loom::thread::{self, JoinHandle};
 
 /// Expands one `#[test]` per model: `ordered_models!(Flavour, "name",
 /// BOUND, { model: [PATH, ...], ... })`.
@@ -52,16 +51,6 @@ impl Run<'_> {
         let title = format!("{}: {what}", self.name);
         explore(&title, self.bound, self.reaches, model);
     }
-}
-
-/// Runs `op` on a clone of `shared` in a new loom thread.
-fn spawn_on<S, T>(shared: &Arc<S>, op: impl FnOnce(&S) -> T + Send + 'static) -> JoinHandle<T>
-where
-    S: Send + Sync + 'static,
-    T: Send + 'static,
-{
-    let shared = shared.clone();
-    thread::spawn(move || op(&shared))
 }
 
 type Map<F> = OrderedMap<u32, u32, F>;

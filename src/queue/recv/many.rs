@@ -12,7 +12,6 @@
 //! the caller waits only while the queue is empty, and gets 0 only once it is
 //! closed and drained.
 
-use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -182,14 +181,4 @@ impl<T, const CHUNK: usize> Future for RecvMany<'_, '_, T, CHUNK> {
     }
 }
 
-impl<T, const CHUNK: usize> FusedFuture for RecvMany<'_, '_, T, CHUNK> {
-    fn is_terminated(&self) -> bool {
-        self.0.done
-    }
-}
-
-impl<T, const CHUNK: usize> fmt::Debug for RecvMany<'_, '_, T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug("RecvMany", f)
-    }
-}
+receiving_impls!(fused FusedFuture, "RecvMany" for RecvMany<'_, '_, T, CHUNK>);

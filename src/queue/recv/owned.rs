@@ -10,13 +10,7 @@
 //! The protocol is the same [`Receiving`] state machine, so the guarantees
 //! are the same, cancel safety included.
 
-use core::fmt;
-use core::future::Future;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 use std::sync::Arc;
-
-use futures_core::{FusedFuture, FusedStream, Stream};
 
 use super::Receiving;
 use crate::queue::{Queue, DEFAULT_CHUNK};
@@ -115,30 +109,12 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct OwnedRecv<T, const CHUNK: usize = DEFAULT_CHUNK>(Receiving<Arc<Queue<T, CHUNK>>>);
 
+receiving_impls!(future "OwnedRecv" for OwnedRecv<T, CHUNK>);
+
 impl<T, const CHUNK: usize> OwnedRecv<T, CHUNK> {
     /// The queue this future receives from.
     pub fn queue(&self) -> &Arc<Queue<T, CHUNK>> {
         self.0.source()
-    }
-}
-
-impl<T, const CHUNK: usize> Future for OwnedRecv<T, CHUNK> {
-    type Output = Option<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_once(cx)
-    }
-}
-
-impl<T, const CHUNK: usize> FusedFuture for OwnedRecv<T, CHUNK> {
-    fn is_terminated(&self) -> bool {
-        self.0.done
-    }
-}
-
-impl<T, const CHUNK: usize> fmt::Debug for OwnedRecv<T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug("OwnedRecv", f)
     }
 }
 
@@ -166,33 +142,11 @@ impl<T, const CHUNK: usize> fmt::Debug for OwnedRecv<T, CHUNK> {
 #[must_use = "streams do nothing unless polled"]
 pub struct OwnedRecvStream<T, const CHUNK: usize = DEFAULT_CHUNK>(Receiving<Arc<Queue<T, CHUNK>>>);
 
+receiving_impls!(stream "OwnedRecvStream" for OwnedRecvStream<T, CHUNK>);
+
 impl<T, const CHUNK: usize> OwnedRecvStream<T, CHUNK> {
     /// The queue this stream receives from.
     pub fn queue(&self) -> &Arc<Queue<T, CHUNK>> {
         self.0.source()
-    }
-}
-
-impl<T, const CHUNK: usize> Stream for OwnedRecvStream<T, CHUNK> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_next(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-}
-
-impl<T, const CHUNK: usize> FusedStream for OwnedRecvStream<T, CHUNK> {
-    fn is_terminated(&self) -> bool {
-        self.0.done
-    }
-}
-
-impl<T, const CHUNK: usize> fmt::Debug for OwnedRecvStream<T, CHUNK> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug("OwnedRecvStream", f)
     }
 }
