@@ -8,8 +8,9 @@
 //! - 10% and 40% updates; the rest are `contains`.
 //! - Group names: `list/r{range}-u{updates}`, e.g. `list/r128-u10`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 
+mod common;
 mod sets;
 
 const RANGES: [u64; 2] = [128, 2048];
@@ -24,14 +25,4 @@ fn list_mixed(c: &mut Criterion) {
     }
 }
 
-/// In a private module so that the generated `pub fn benches` needs no docs.
-mod group {
-    use super::*;
-
-    criterion_group! {
-        name = benches;
-        config = sets::config();
-        targets = list_mixed
-    }
-}
-criterion_main!(group::benches);
+common::bench_main!(list_mixed);

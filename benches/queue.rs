@@ -27,120 +27,24 @@
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Barrier, Mutex};
+use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 
-const THREADS: [usize; 4] = [1, 2, 4, 8];
+mod common;
+#[path = "queues/impls.rs"]
+mod impls;
+
+use common::{bench_each_thread_count, share, timed, Group, THREADS};
+use impls::{BatchQueue, QueueUnderTest};
+
 const ALTERNATE_BURST: u64 = 16;
 const BATCH: u64 = 32;
 const PREFILL: u64 = 1 << 20;
 
-/// What the benchmarks need from a queue.
-trait BenchQueue: Sync {
-    fn push(&self, value: u64);
-    fn pop(&self) -> Option<u64>;
-    /// Pushes `values`; only `Queue` has a batch call, the others loop.
-    fn push_batch(&self, values: std::ops::Range<u64>) {
-        for value in values {
-            self.push(value);
-        }
-    }
-    /// Pops up to `max` into `out`; only `Queue` has a batch call.
-    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
-        let before = out.len();
-        while out.len() - before < max {
-            match self.pop() {
-                Some(value) => out.push(value),
-                None => break,
-            }
-        }
-        out.len() - before
-    }
-}
-
-impl BenchQueue for lazuli::Queue<u64> {
-    fn push(&self, value: u64) {
-        // Never closed, so every push succeeds.
-        let pushed = lazuli::Queue::push(self, value);
-        debug_assert!(pushed.is_ok());
-    }
-    fn pop(&self) -> Option<u64> {
-        lazuli::Queue::pop(self)
-    }
-    fn push_batch(&self, values: std::ops::Range<u64>) {
-        let pushed = self.push_iter(values);
-        debug_assert!(pushed.is_ok());
-    }
-    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
-        self.pop_into(out, max)
-    }
-}
-
-impl BenchQueue for crossbeam_queue::SegQueue<u64> {
-    fn push(&self, value: u64) {
-        crossbeam_queue::SegQueue::push(self, value)
-    }
-    fn pop(&self) -> Option<u64> {
-        crossbeam_queue::SegQueue::pop(self)
-    }
-}
-
-impl BenchQueue for concurrent_queue::ConcurrentQueue<u64> {
-    fn push(&self, value: u64) {
-        // Unbounded and never closed, so every push succeeds.
-        let pushed = concurrent_queue::ConcurrentQueue::push(self, value);
-        debug_assert!(pushed.is_ok());
-    }
-    fn pop(&self) -> Option<u64> {
-        concurrent_queue::ConcurrentQueue::pop(self).ok()
-    }
-}
-
-impl BenchQueue for Mutex<VecDeque<u64>> {
-    fn push(&self, value: u64) {
-        self.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(value)
-    }
-    fn pop(&self) -> Option<u64> {
-        self.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
-    }
-}
-
-/// `total` split over `parts`: part `i` gets its share, remainder spread first.
-fn share(total: u64, parts: usize, i: usize) -> u64 {
-    let parts = parts as u64;
-    total / parts + u64::from((i as u64) < total % parts)
-}
-
-/// Spawns one thread per closure, releases them together, and times them from
-/// the release to the last join.
-fn timed<F: FnOnce() + Send>(jobs: Vec<F>) -> Duration {
-    let barrier = Barrier::new(jobs.len() + 1);
-    thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .map(|job| {
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    barrier.wait();
-                    job();
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        for handle in handles {
-            handle.join().expect("a benchmark thread panicked");
-        }
-        start.elapsed()
-    })
-}
-
-fn pairs<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
+fn pairs<Q: QueueUnderTest>(queue: &Q, threads: usize, iters: u64) -> Duration {
     let jobs = (0..threads)
         .map(|i| {
             move || {
@@ -168,7 +72,7 @@ fn alternate(mut push: impl FnMut(u64), mut pop: impl FnMut() -> Option<u64>, it
     }
 }
 
-fn producers_consumers<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
+fn producers_consumers<Q: QueueUnderTest>(queue: &Q, threads: usize, iters: u64) -> Duration {
     if threads == 1 {
         return timed(vec![move || {
             alternate(|v| queue.push(v), || queue.pop(), iters)
@@ -244,20 +148,16 @@ fn mpsc_producers_consumers(threads: usize, iters: u64) -> Duration {
 
 type Workload<Q> = fn(&Q, usize, u64) -> Duration;
 
-fn bench_shared<Q: BenchQueue>(
+fn bench_shared<Q: QueueUnderTest>(
     group: &mut Group<'_>,
     name: &str,
     make: fn() -> Q,
     workload: Workload<Q>,
 ) {
-    for threads in THREADS {
-        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
-            b.iter_custom(|iters| workload(&make(), threads, iters))
-        });
-    }
+    bench_each_thread_count(group, name, |threads, iters| {
+        workload(&make(), threads, iters)
+    });
 }
-
-type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
 
 /// One criterion group per workload, throughput counted in elements.
 fn bench_all(c: &mut Criterion, group_name: &str, add: impl FnOnce(&mut Group<'_>)) {
@@ -314,7 +214,7 @@ fn queue_producers_consumers(c: &mut Criterion) {
     });
 }
 
-fn batch32<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
+fn batch32<Q: BatchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
     let batches = iters.div_ceil(BATCH).div_ceil(threads as u64);
     let jobs = (0..threads)
         .map(|_| {
@@ -331,7 +231,7 @@ fn batch32<Q: BenchQueue>(queue: &Q, threads: usize, iters: u64) -> Duration {
     timed(jobs)
 }
 
-fn spsc_backlog<Q: BenchQueue>(queue: &Q, iters: u64) -> Duration {
+fn spsc_backlog<Q: QueueUnderTest>(queue: &Q, iters: u64) -> Duration {
     for value in 0..PREFILL {
         queue.push(value);
     }
@@ -355,7 +255,7 @@ fn spsc_backlog<Q: BenchQueue>(queue: &Q, iters: u64) -> Duration {
     timed(vec![producer, consumer])
 }
 
-fn ping_pong<Q: BenchQueue>(there: &Q, back: &Q, iters: u64) -> Duration {
+fn ping_pong<Q: QueueUnderTest>(there: &Q, back: &Q, iters: u64) -> Duration {
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
         s.spawn(|| {
@@ -380,7 +280,7 @@ fn ping_pong<Q: BenchQueue>(there: &Q, back: &Q, iters: u64) -> Duration {
     })
 }
 
-fn regimes<Q: BenchQueue>(c: &mut Criterion, name: &str, make: fn() -> Q) {
+fn regimes<Q: BatchQueue>(c: &mut Criterion, name: &str, make: fn() -> Q) {
     let mut group = c.benchmark_group("queue/batch32");
     group.throughput(Throughput::Elements(1));
     for threads in [1, 2] {
@@ -408,17 +308,4 @@ fn queue_regimes(c: &mut Criterion) {
     regimes(c, "SegQueue", crossbeam_queue::SegQueue::new);
 }
 
-/// In a private module so that the generated `pub fn benches` needs no docs.
-mod group {
-    use super::*;
-
-    criterion_group! {
-        name = benches;
-        config = Criterion::default()
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_secs(1));
-        targets = queue_pairs, queue_producers_consumers, queue_regimes
-    }
-}
-criterion_main!(group::benches);
+common::bench_main!(queue_pairs, queue_producers_consumers, queue_regimes);

@@ -23,8 +23,12 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use lazuli::Queue;
+
+// The signal benches time their own threads: they use only `bench_main!`.
+#[allow(dead_code)]
+mod common;
 
 /// How long the bench thread lets the consumer settle into its sleep before
 /// each timed send, so that every send really has to wake it.
@@ -64,43 +68,34 @@ impl AsyncChannel for Lazuli {
     }
 }
 
-struct AsyncChan;
-impl AsyncChannel for AsyncChan {
-    type Tx = async_channel::Sender<u64>;
-    type Rx = async_channel::Receiver<u64>;
-    fn channel(consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
-        let (tx, rx) = async_channel::unbounded();
-        (tx, vec![rx; consumers])
-    }
-    fn send(tx: &Self::Tx, value: u64) {
-        tx.try_send(value).unwrap();
-    }
-    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.recv().await.ok()
-    }
-    fn close(tx: Self::Tx) {
-        tx.close();
-    }
+/// Implements [`AsyncChannel`] as `$chan` for the unbounded channel of
+/// crate `$krate`, whose receiver is cloned for each consumer: `$send`
+/// sends, `$recv` receives, and `$close` (of the sender `$tx`) closes.
+macro_rules! cloned_receiver_channel {
+    ($chan:ident, $krate:ident, $send:ident, $recv:ident, |$tx:ident| $close:expr) => {
+        struct $chan;
+        impl AsyncChannel for $chan {
+            type Tx = $krate::Sender<u64>;
+            type Rx = $krate::Receiver<u64>;
+            fn channel(consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+                let (tx, rx) = $krate::unbounded();
+                (tx, vec![rx; consumers])
+            }
+            fn send(tx: &Self::Tx, value: u64) {
+                tx.$send(value).unwrap();
+            }
+            async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+                rx.$recv().await.ok()
+            }
+            fn close($tx: Self::Tx) {
+                $close;
+            }
+        }
+    };
 }
 
-struct Flume;
-impl AsyncChannel for Flume {
-    type Tx = flume::Sender<u64>;
-    type Rx = flume::Receiver<u64>;
-    fn channel(consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
-        let (tx, rx) = flume::unbounded();
-        (tx, vec![rx; consumers])
-    }
-    fn send(tx: &Self::Tx, value: u64) {
-        tx.send(value).unwrap();
-    }
-    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.recv_async().await.ok()
-    }
-    fn close(tx: Self::Tx) {
-        drop(tx);
-    }
-}
+cloned_receiver_channel!(AsyncChan, async_channel, try_send, recv, |tx| tx.close());
+cloned_receiver_channel!(Flume, flume, send, recv_async, |tx| drop(tx));
 
 struct TokioMpsc;
 impl AsyncChannel for TokioMpsc {
@@ -313,18 +308,4 @@ fn bench_push_no_waiters(c: &mut Criterion) {
     group.finish();
 }
 
-/// In a private module so that the generated `pub fn benches` needs no docs.
-mod group {
-    use super::*;
-
-    criterion_group! {
-        name = benches;
-        config = Criterion::default()
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_secs(1));
-        targets = bench_wake_latency, bench_mpmc, bench_push_no_waiters
-    }
-}
-
-criterion_main!(group::benches);
+common::bench_main!(bench_wake_latency, bench_mpmc, bench_push_no_waiters);

@@ -12,8 +12,9 @@
 //!   and on uniform keys (`skiplist/r65536-get`); `get_or_insert`/`remove`
 //!   churn (`skiplist/r65536-churn`).
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 
+mod common;
 mod sets;
 
 /// (key range, update percent) pairs.
@@ -43,14 +44,4 @@ fn skiplist_maps(c: &mut Criterion) {
     }
 }
 
-/// In a private module so that the generated `pub fn benches` needs no docs.
-mod group {
-    use super::*;
-
-    criterion_group! {
-        name = benches;
-        config = sets::config();
-        targets = skiplist_mixed, skiplist_maps
-    }
-}
-criterion_main!(group::benches);
+common::bench_main!(skiplist_mixed, skiplist_maps);

@@ -44,33 +44,30 @@ skip_set_api!(
     crossbeam_skiplist::SkipSet<u64>
 );
 
-impl SetUnderTest for Mutex<BTreeSet<u64>> {
-    fn insert(&self, key: u64) {
-        self.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
-    }
-    fn remove(&self, key: u64) {
-        self.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
-    }
-    fn contains(&self, key: u64) -> bool {
-        self.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&key)
-    }
+/// Implements [`SetUnderTest`] for a `BTreeSet` behind a lock: `$write`
+/// locks it for `insert` and `remove`, `$read` for `contains`.
+macro_rules! locked_btree_set {
+    ($($lock:ident: $write:ident, $read:ident);* $(;)?) => {$(
+        impl SetUnderTest for $lock<BTreeSet<u64>> {
+            fn insert(&self, key: u64) {
+                self.$write().unwrap_or_else(|e| e.into_inner()).insert(key);
+            }
+            fn remove(&self, key: u64) {
+                self.$write().unwrap_or_else(|e| e.into_inner()).remove(&key);
+            }
+            fn contains(&self, key: u64) -> bool {
+                self.$read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&key)
+            }
+        }
+    )*};
 }
 
-impl SetUnderTest for RwLock<BTreeSet<u64>> {
-    fn insert(&self, key: u64) {
-        self.write().unwrap_or_else(|e| e.into_inner()).insert(key);
-    }
-    fn remove(&self, key: u64) {
-        self.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
-    }
-    fn contains(&self, key: u64) -> bool {
-        self.read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&key)
-    }
-}
+locked_btree_set!(
+    Mutex: lock, lock;
+    RwLock: write, read;
+);
 
 /// What the map workloads need from a map of `u64` to `u64`.
 pub trait MapUnderTest: Send + Sync + 'static {

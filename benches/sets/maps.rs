@@ -5,9 +5,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 
-use super::{timed, Group, MapUnderTest, THREADS};
+use super::{timed, MapUnderTest};
+use crate::common::{bench_each_thread_count, Group};
 
 /// A map mix over the keys `0..65,536`.
 #[derive(Clone, Copy, Debug)]
@@ -62,11 +63,7 @@ impl MapMix {
 
 fn bench_map<M: MapUnderTest>(group: &mut Group<'_>, name: &str, make: fn() -> M, mix: MapMix) {
     let map = mix.prefilled(make);
-    for threads in THREADS {
-        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
-            b.iter_custom(|iters| mix.run(&map, threads, iters))
-        });
-    }
+    bench_each_thread_count(group, name, |threads, iters| mix.run(&map, threads, iters));
 }
 
 /// One group, `{prefix}/{mix}`: lazuli's map (built by `make`, shown as

@@ -19,19 +19,18 @@
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
-use std::sync::{Barrier, Mutex, RwLock};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, RwLock};
+use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
+
+use crate::common::{self, bench_each_thread_count, share, Group};
 
 mod impls;
 // The list benches run no map mix.
 #[allow(dead_code)]
 pub mod maps;
 pub use impls::{MapUnderTest, SetUnderTest};
-
-pub(crate) const THREADS: [usize; 4] = [1, 2, 4, 8];
 
 /// A per-thread xorshift generator.
 pub(crate) struct Rng(u64);
@@ -60,38 +59,22 @@ fn prefilled<S: SetUnderTest>(make: fn() -> S, range: u64) -> S {
     set
 }
 
-/// `total` split over `parts`: part `i` gets its share.
-fn share(total: u64, parts: usize, i: usize) -> u64 {
-    let parts = parts as u64;
-    total / parts + u64::from((i as u64) < total % parts)
-}
-
 /// Runs `iters` calls of `op` (each with its thread's generator) spread
 /// over `threads` threads and returns the time from their common release to
 /// the last join.
 pub(crate) fn timed(threads: usize, iters: u64, op: impl Fn(&mut Rng) + Sync) -> Duration {
-    let barrier = Barrier::new(threads + 1);
-    thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|i| {
-                let (barrier, op) = (&barrier, &op);
-                scope.spawn(move || {
-                    let mut rng =
-                        Rng(0x9E37_79B9_7F4A_7C15 ^ ((i as u64 + 1) * 0x1234_5678_9ABC_DEF1));
-                    barrier.wait();
-                    for _ in 0..share(iters, threads, i) {
-                        op(&mut rng);
-                    }
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        for handle in handles {
-            handle.join().expect("a benchmark thread panicked");
-        }
-        start.elapsed()
-    })
+    let op = &op;
+    let jobs = (0..threads)
+        .map(|i| {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((i as u64 + 1) * 0x1234_5678_9ABC_DEF1));
+            move || {
+                for _ in 0..share(iters, threads, i) {
+                    op(&mut rng);
+                }
+            }
+        })
+        .collect();
+    common::timed(jobs)
 }
 
 /// The set mix: `iters` operations over `threads` threads.
@@ -115,8 +98,6 @@ fn mixed<S: SetUnderTest>(
     })
 }
 
-pub(crate) type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
-
 fn bench_set<S: SetUnderTest>(
     group: &mut Group<'_>,
     name: &str,
@@ -125,11 +106,9 @@ fn bench_set<S: SetUnderTest>(
     update_percent: u64,
 ) {
     let set = prefilled(make, range);
-    for threads in THREADS {
-        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
-            b.iter_custom(|iters| mixed(&set, threads, iters, range, update_percent))
-        });
-    }
+    bench_each_thread_count(group, name, |threads, iters| {
+        mixed(&set, threads, iters, range, update_percent)
+    });
 }
 
 /// One group, `{prefix}/r{range}-u{update_percent}`: lazuli's set (built by
@@ -166,12 +145,4 @@ pub fn bench_mix<S: SetUnderTest>(
         update_percent,
     );
     group.finish();
-}
-
-/// The criterion settings of the set benchmarks.
-pub fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
 }

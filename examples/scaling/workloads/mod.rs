@@ -9,6 +9,23 @@
 
 use crate::harness::Timing;
 
+/// The naming methods of a [`Subject`] (`name`, `full_name`, `is_lazuli`)
+/// for a struct that keeps them in fields `name`, `full_name` and `lazuli`.
+/// Defined before the group modules so that they can use it.
+macro_rules! subject_names_from_fields {
+    () => {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn full_name(&self) -> &'static str {
+            self.full_name
+        }
+        fn is_lazuli(&self) -> bool {
+            self.lazuli
+        }
+    };
+}
+
 pub mod list;
 pub mod maps;
 pub mod queue;

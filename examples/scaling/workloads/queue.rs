@@ -30,68 +30,16 @@ use crossbeam_utils::CachePadded;
 use super::{Metric, Subject, Workload};
 use crate::harness::{run_threads, Timing};
 
+#[path = "../../../benches/queues/impls.rs"]
+mod impls;
+pub use impls::{BatchQueue, QueueUnderTest};
+
 /// Most elements the producers let pile up in producers-consumers.
 const BACKLOG_CAP: u64 = 1 << 16;
 /// Producers publish their push count every this many pushes.
 const FLOW_BATCH: u64 = 64;
 /// Burst length of the single thread that alternates in producers-consumers.
 const ALTERNATE_BURST: u64 = 16;
-
-/// What the workloads need from a queue.
-pub trait QueueUnderTest: Sync {
-    fn push(&self, value: u64);
-    fn pop(&self) -> Option<u64>;
-}
-
-impl QueueUnderTest for lazuli::Queue<u64> {
-    #[inline]
-    fn push(&self, value: u64) {
-        // The benchmark never closes the queue, so every push succeeds.
-        let pushed = lazuli::Queue::push(self, value);
-        debug_assert!(pushed.is_ok());
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        lazuli::Queue::pop(self)
-    }
-}
-
-impl QueueUnderTest for crossbeam_queue::SegQueue<u64> {
-    #[inline]
-    fn push(&self, value: u64) {
-        crossbeam_queue::SegQueue::push(self, value)
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        crossbeam_queue::SegQueue::pop(self)
-    }
-}
-
-impl QueueUnderTest for concurrent_queue::ConcurrentQueue<u64> {
-    #[inline]
-    fn push(&self, value: u64) {
-        // An unbounded queue that is never closed accepts every push.
-        let pushed = concurrent_queue::ConcurrentQueue::push(self, value);
-        debug_assert!(pushed.is_ok());
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        concurrent_queue::ConcurrentQueue::pop(self).ok()
-    }
-}
-
-impl QueueUnderTest for Mutex<VecDeque<u64>> {
-    #[inline]
-    fn push(&self, value: u64) {
-        self.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(value)
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        self.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -109,15 +57,7 @@ struct SharedQueue<Q> {
 }
 
 impl<Q: QueueUnderTest> Subject for SharedQueue<Q> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn full_name(&self) -> &'static str {
-        self.full_name
-    }
-    fn is_lazuli(&self) -> bool {
-        self.lazuli
-    }
+    subject_names_from_fields!();
     fn measure(&mut self, threads: usize, timing: Timing) -> f64 {
         // A fresh, empty queue for every point: no state leaks between points.
         let queue = (self.make)();

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::queue::QueueUnderTest;
+use super::queue::{BatchQueue, QueueUnderTest};
 use super::{Metric, Subject, Workload};
 use crate::harness::{run_threads, Timing};
 
@@ -37,58 +37,6 @@ const PREFILL: u64 = 1 << 20;
 const BACKLOG_CAP: u64 = 2 << 20;
 /// Elements per batch in batch32.
 const BATCH: usize = 32;
-
-/// Batch calls: what `batch32` needs beyond [`QueueUnderTest`].
-pub trait BatchQueue: QueueUnderTest {
-    /// Pushes `values` (the default loops over `push`).
-    fn push_batch(&self, values: std::ops::Range<u64>) {
-        for value in values {
-            self.push(value);
-        }
-    }
-    /// Pops up to `max` into `out`, returning how many (the default loops
-    /// over `pop`).
-    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
-        let before = out.len();
-        while out.len() - before < max {
-            match self.pop() {
-                Some(value) => out.push(value),
-                None => break,
-            }
-        }
-        out.len() - before
-    }
-}
-
-impl BatchQueue for lazuli::Queue<u64> {
-    #[inline]
-    fn push_batch(&self, values: std::ops::Range<u64>) {
-        // Never closed: every push succeeds.
-        let pushed = self.push_iter(values);
-        debug_assert!(pushed.is_ok());
-    }
-    #[inline]
-    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
-        self.pop_into(out, max)
-    }
-}
-
-impl BatchQueue for crossbeam_queue::SegQueue<u64> {}
-impl BatchQueue for concurrent_queue::ConcurrentQueue<u64> {}
-
-impl BatchQueue for Mutex<VecDeque<u64>> {
-    fn push_batch(&self, values: std::ops::Range<u64>) {
-        self.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(values);
-    }
-    fn pop_batch(&self, out: &mut Vec<u64>, max: usize) -> usize {
-        let mut queue = self.lock().unwrap_or_else(|e| e.into_inner());
-        let n = max.min(queue.len());
-        out.extend(queue.drain(..n));
-        n
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -106,15 +54,7 @@ struct Regime<Q> {
 }
 
 impl<Q: BatchQueue + Send> Subject for Regime<Q> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn full_name(&self) -> &'static str {
-        self.full_name
-    }
-    fn is_lazuli(&self) -> bool {
-        self.lazuli
-    }
+    subject_names_from_fields!();
     fn measure(&mut self, threads: usize, timing: Timing) -> f64 {
         match self.kind {
             Kind::SpscBacklog => spsc_backlog(&(self.make)(), timing),

@@ -126,15 +126,7 @@ impl<S: Send + Sync + 'static, M: Ops<S>> Prefilled<S, M> {
 }
 
 impl<S: Send + Sync + 'static, M: Ops<S>> Subject for Prefilled<S, M> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn full_name(&self) -> &'static str {
-        self.full_name
-    }
-    fn is_lazuli(&self) -> bool {
-        self.lazuli
-    }
+    subject_names_from_fields!();
     fn measure(&mut self, threads: usize, timing: Timing) -> f64 {
         let (make, mix) = (self.make, self.mix);
         let target: &S = self.target.get_or_insert_with(|| {

@@ -202,57 +202,56 @@ impl Channel for TokioMpsc {
     consumer_loops!(rx, rx.recv().await);
 }
 
-struct AsyncChannel;
+/// Implements [`Channel`] as `$chan` for the unbounded channel of crate
+/// `$krate`, whose halves are cloned for each producer and consumer:
+/// `$send` sends, `$recv` receives.
+macro_rules! cloned_halves_channel {
+    ($chan:ident, $name:literal, $full_name:literal, $krate:ident, $send:ident, $recv:ident) => {
+        struct $chan;
 
-impl Channel for AsyncChannel {
-    const NAME: &'static str = "async-channel";
-    const FULL_NAME: &'static str = "async_channel::unbounded::<u64>()";
-    type Tx = async_channel::Sender<u64>;
-    type Rx = async_channel::Receiver<u64>;
-    fn channel() -> (Self::Tx, Self::Rx) {
-        async_channel::unbounded()
-    }
-    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-    fn send(tx: &Self::Tx, value: u64) {
-        // Unbounded: never full; closed only past the measured phase.
-        let _ = tx.try_send(value);
-    }
-    fn finish(tx: Self::Tx) {
-        drop(tx);
-    }
-    consumer_loops!(rx, rx.recv().await.ok());
+        impl Channel for $chan {
+            const NAME: &'static str = $name;
+            const FULL_NAME: &'static str = $full_name;
+            type Tx = $krate::Sender<u64>;
+            type Rx = $krate::Receiver<u64>;
+            fn channel() -> (Self::Tx, Self::Rx) {
+                $krate::unbounded()
+            }
+            fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+                tx.clone()
+            }
+            fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+                rx.clone()
+            }
+            fn send(tx: &Self::Tx, value: u64) {
+                // Unbounded, so never full; fails only once every receiver
+                // is gone, past the measured phase.
+                let _ = tx.$send(value);
+            }
+            fn finish(tx: Self::Tx) {
+                drop(tx);
+            }
+            consumer_loops!(rx, rx.$recv().await.ok());
+        }
+    };
 }
 
-struct Flume;
-
-impl Channel for Flume {
-    const NAME: &'static str = "flume";
-    const FULL_NAME: &'static str = "flume::unbounded::<u64>() (recv_async)";
-    type Tx = flume::Sender<u64>;
-    type Rx = flume::Receiver<u64>;
-    fn channel() -> (Self::Tx, Self::Rx) {
-        flume::unbounded()
-    }
-    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-    fn send(tx: &Self::Tx, value: u64) {
-        // Fails only once every receiver is gone, past the measured phase.
-        let _ = tx.send(value);
-    }
-    fn finish(tx: Self::Tx) {
-        drop(tx);
-    }
-    consumer_loops!(rx, rx.recv_async().await.ok());
-}
+cloned_halves_channel!(
+    AsyncChannel,
+    "async-channel",
+    "async_channel::unbounded::<u64>()",
+    async_channel,
+    try_send,
+    recv
+);
+cloned_halves_channel!(
+    Flume,
+    "flume",
+    "flume::unbounded::<u64>() (recv_async)",
+    flume,
+    send,
+    recv_async
+);
 
 fn runtime(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
