@@ -54,6 +54,37 @@ pub trait SuiteMap<K, V>: Default + Send + Sync {
     fn len(&self) -> usize;
 }
 
+/// The methods of [`SuiteMap`] that read whole entries (`pop_front`, the
+/// iterations, `len`), shared by [`impl_suite_map!`](crate::impl_suite_map)
+/// and [`impl_suite_set!`](crate::impl_suite_set): values are `$v`, and
+/// `|e| (key, value)` makes an owned key and value of an entry `e`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! suite_entry_reads {
+    ($v:ty, |$e:ident| ($key:expr, $value:expr)) => {
+        fn pop_front(&self) -> Option<(K, $v)> {
+            Self::pop_front(self).map(|$e| ($key, $value))
+        }
+        fn keys(&self) -> Vec<K> {
+            self.iter().map(|$e| $key).collect()
+        }
+        fn keys_rev(&self) -> Vec<K> {
+            self.iter().rev().map(|$e| $key).collect()
+        }
+        fn keys_in(&self, lo: &K, hi: &K) -> Vec<K> {
+            self.range::<K, _>((std::ops::Bound::Included(lo), std::ops::Bound::Excluded(hi)))
+                .map(|$e| $key)
+                .collect()
+        }
+        fn entries(&self) -> Vec<(K, $v)> {
+            self.iter().map(|$e| ($key, $value)).collect()
+        }
+        fn len(&self) -> usize {
+            Self::len(self)
+        }
+    };
+}
+
 /// Implement [`SuiteMap`] for a map type with crossbeam-skiplist's `SkipMap`
 /// surface: `impl_suite_map!(lazuli::list::ListMap);`.
 #[macro_export]
@@ -79,26 +110,7 @@ macro_rules! impl_suite_map {
             fn remove(&self, key: &K) -> Option<V> {
                 Self::remove(self, key).map(|e| e.value().clone())
             }
-            fn pop_front(&self) -> Option<(K, V)> {
-                Self::pop_front(self).map(|e| (e.key().clone(), e.value().clone()))
-            }
-            fn keys(&self) -> Vec<K> {
-                self.iter().map(|e| e.key().clone()).collect()
-            }
-            fn keys_rev(&self) -> Vec<K> {
-                self.iter().rev().map(|e| e.key().clone()).collect()
-            }
-            fn keys_in(&self, lo: &K, hi: &K) -> Vec<K> {
-                self.range::<K, _>((std::ops::Bound::Included(lo), std::ops::Bound::Excluded(hi)))
-                    .map(|e| e.key().clone())
-                    .collect()
-            }
-            fn entries(&self) -> Vec<(K, V)> {
-                self.iter().map(|e| (e.key().clone(), e.value().clone())).collect()
-            }
-            fn len(&self) -> usize {
-                Self::len(self)
-            }
+            $crate::suite_entry_reads!(V, |e| (e.key().clone(), e.value().clone()));
         }
     };
 }
@@ -127,26 +139,7 @@ macro_rules! impl_suite_set {
             fn remove(&self, key: &K) -> Option<()> {
                 Self::remove(self, key).map(|_| ())
             }
-            fn pop_front(&self) -> Option<(K, ())> {
-                Self::pop_front(self).map(|e| (e.value().clone(), ()))
-            }
-            fn keys(&self) -> Vec<K> {
-                self.iter().map(|e| e.value().clone()).collect()
-            }
-            fn keys_rev(&self) -> Vec<K> {
-                self.iter().rev().map(|e| e.value().clone()).collect()
-            }
-            fn keys_in(&self, lo: &K, hi: &K) -> Vec<K> {
-                self.range::<K, _>((std::ops::Bound::Included(lo), std::ops::Bound::Excluded(hi)))
-                    .map(|e| e.value().clone())
-                    .collect()
-            }
-            fn entries(&self) -> Vec<(K, ())> {
-                self.iter().map(|e| (e.value().clone(), ())).collect()
-            }
-            fn len(&self) -> usize {
-                Self::len(self)
-            }
+            $crate::suite_entry_reads!((), |e| (e.value().clone(), ()));
         }
     };
 }
