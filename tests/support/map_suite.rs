@@ -407,62 +407,77 @@ pub fn iteration_under_churn<V: SuiteValue, M: SuiteMap<u64, V>>() {
     for k in (0..keys).step_by(2) {
         map.insert(k, V::make(k));
     }
+    let churn = |c: u64, stop: &AtomicBool| {
+        let mut rng = Rng::new(c + 7);
+        while !stop.load(SeqCst) {
+            let k = rng.below(keys / 2) * 2 + 1;
+            if rng.below(2) == 0 {
+                map.insert(k, V::make(k));
+            } else {
+                map.remove(&k);
+            }
+        }
+    };
+    let read = |r: u64| {
+        for round in 0..rounds {
+            let (lo, hi) = match round % 3 {
+                0 => (0, keys),
+                _ => (keys / 4, 3 * keys / 4),
+            };
+            let seen = match round % 3 {
+                0 => map.keys(),
+                1 => map.keys_in(&lo, &hi),
+                _ => {
+                    let mut back = map.keys_rev();
+                    back.reverse();
+                    back.retain(|k| (lo..hi).contains(k));
+                    back
+                }
+            };
+            for w in seen.windows(2) {
+                assert!(
+                    w[0] < w[1],
+                    "reader {r} round {round}: keys not strictly increasing: {w:?}"
+                );
+            }
+            let seen: BTreeSet<u64> = seen.into_iter().collect();
+            for k in (lo..hi).filter(|k| k % 2 == 0) {
+                assert!(
+                    seen.contains(&k),
+                    "reader {r} round {round}: skipped key {k}, present throughout"
+                );
+            }
+        }
+    };
+    let half = threads() as u64 / 2;
+    read_while_writing((half, churn), (half, read));
+}
+
+/// Runs `read(r)` on reader threads `0..readers` while `write(w, stop)`
+/// runs on writer threads `0..writers`; a writer must return once `stop` is
+/// set, which happens when every reader has finished. A reader's panic
+/// fails the test (after the writers are stopped).
+pub fn read_while_writing(
+    (writers, write): (u64, impl Fn(u64, &AtomicBool) + Sync),
+    (readers, read): (u64, impl Fn(u64) + Sync),
+) {
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
-        for c in 0..threads() as u64 / 2 {
-            let (map, stop) = (&map, &stop);
-            s.spawn(move || {
-                let mut rng = Rng::new(c + 7);
-                while !stop.load(SeqCst) {
-                    let k = rng.below(keys / 2) * 2 + 1;
-                    if rng.below(2) == 0 {
-                        map.insert(k, V::make(k));
-                    } else {
-                        map.remove(&k);
-                    }
-                }
-            });
+        for w in 0..writers {
+            let (write, stop) = (&write, &stop);
+            s.spawn(move || write(w, stop));
         }
-        let readers: Vec<_> = (0..threads() as u64 / 2)
+        let handles: Vec<_> = (0..readers)
             .map(|r| {
-                let map = &map;
-                s.spawn(move || {
-                    for round in 0..rounds {
-                        let (lo, hi) = match round % 3 {
-                            0 => (0, keys),
-                            _ => (keys / 4, 3 * keys / 4),
-                        };
-                        let seen = match round % 3 {
-                            0 => map.keys(),
-                            1 => map.keys_in(&lo, &hi),
-                            _ => {
-                                let mut back = map.keys_rev();
-                                back.reverse();
-                                back.retain(|k| (lo..hi).contains(k));
-                                back
-                            }
-                        };
-                        for w in seen.windows(2) {
-                            assert!(
-                                w[0] < w[1],
-                                "reader {r} round {round}: keys not strictly increasing: {w:?}"
-                            );
-                        }
-                        let seen: BTreeSet<u64> = seen.into_iter().collect();
-                        for k in (lo..hi).filter(|k| k % 2 == 0) {
-                            assert!(
-                                seen.contains(&k),
-                                "reader {r} round {round}: skipped key {k}, present throughout"
-                            );
-                        }
-                    }
-                })
+                let read = &read;
+                s.spawn(move || read(r))
             })
             .collect();
-        for h in readers {
-            h.join().expect("a reader failed");
-        }
+        let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
         stop.store(true, SeqCst);
+        for result in results {
+            result.expect("a reader failed");
+        }
     });
 }
 
