@@ -188,6 +188,28 @@ impl Rng {
     }
 }
 
+/// Runs `work(me)` on `threads` threads at once, `me` in `0..threads`, and
+/// returns what each returned, in thread order. A thread's panic fails the
+/// test with the message `failed`.
+pub fn results_of_threads<T: Send>(
+    threads: u64,
+    failed: &str,
+    work: impl Fn(u64) -> T + Sync,
+) -> Vec<T> {
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|me| {
+                let work = &work;
+                s.spawn(move || work(me))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect(failed))
+            .collect()
+    })
+}
+
 /// Of several threads removing the same keys at the same time, exactly one
 /// gets each key.
 pub fn one_winner_per_concurrent_remove<V: SuiteValue, M: SuiteMap<u64, V>>() {
@@ -200,29 +222,18 @@ pub fn one_winner_per_concurrent_remove<V: SuiteValue, M: SuiteMap<u64, V>>() {
             map.insert(k, V::make(k));
         }
         let barrier = Barrier::new(t);
-        let winners: Vec<Vec<(u64, V)>> = thread::scope(|s| {
-            let handles: Vec<_> = (0..t)
-                .map(|i| {
-                    let (map, barrier) = (&map, &barrier);
-                    s.spawn(move || {
-                        barrier.wait();
-                        // Half the threads go forwards, half backwards, so
-                        // every pairing of directions meets.
-                        let order: Vec<u64> = if i % 2 == 0 {
-                            (0..keys).collect()
-                        } else {
-                            (0..keys).rev().collect()
-                        };
-                        order
-                            .into_iter()
-                            .filter_map(|k| map.remove(&k).map(|v| (k, v)))
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
+        let winners: Vec<Vec<(u64, V)>> = results_of_threads(t as u64, "remover panicked", |i| {
+            barrier.wait();
+            // Half the threads go forwards, half backwards, so every pairing
+            // of directions meets.
+            let order: Vec<u64> = if i % 2 == 0 {
+                (0..keys).collect()
+            } else {
+                (0..keys).rev().collect()
+            };
+            order
                 .into_iter()
-                .map(|h| h.join().expect("remover panicked"))
+                .filter_map(|k| map.remove(&k).map(|v| (k, v)))
                 .collect()
         });
         let mut won = BTreeMap::new();
@@ -334,54 +345,40 @@ pub fn striped_models<V: SuiteValue, M: SuiteMap<u64, V>>() {
     let t = threads() as u64;
     let key_space = 64 * t;
     let map = M::default();
-    let models: Vec<BTreeMap<u64, V>> = thread::scope(|s| {
-        let handles: Vec<_> = (0..t)
-            .map(|me| {
-                let map = &map;
-                s.spawn(move || {
-                    let mut rng = Rng::new(me + 100);
-                    let mut model = BTreeMap::new();
-                    for step in 0..ops {
-                        let k = rng.below(key_space / t) * t + me;
-                        let v = V::make(rng.below(1_000_000));
-                        match rng.below(6) {
-                            0 | 1 => {
-                                map.insert(k, v.clone());
-                                model.insert(k, v);
-                            }
-                            2 => {
-                                let got = map.get_or_insert(k, v.clone());
-                                let want = model.entry(k).or_insert(v).clone();
-                                assert_eq!(
-                                    got, want,
-                                    "thread {me} step {step}: get_or_insert({k})"
-                                );
-                            }
-                            3 => assert_eq!(
-                                map.remove(&k),
-                                model.remove(&k),
-                                "thread {me} step {step}: remove({k})"
-                            ),
-                            4 => assert_eq!(
-                                map.get(&k),
-                                model.get(&k).cloned(),
-                                "thread {me} step {step}: get({k})"
-                            ),
-                            _ => assert_eq!(
-                                map.contains(&k),
-                                model.contains_key(&k),
-                                "thread {me} step {step}: contains({k})"
-                            ),
-                        }
-                    }
-                    model
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a model thread panicked"))
-            .collect()
+    let models: Vec<BTreeMap<u64, V>> = results_of_threads(t, "a model thread panicked", |me| {
+        let mut rng = Rng::new(me + 100);
+        let mut model = BTreeMap::new();
+        for step in 0..ops {
+            let k = rng.below(key_space / t) * t + me;
+            let v = V::make(rng.below(1_000_000));
+            match rng.below(6) {
+                0 | 1 => {
+                    map.insert(k, v.clone());
+                    model.insert(k, v);
+                }
+                2 => {
+                    let got = map.get_or_insert(k, v.clone());
+                    let want = model.entry(k).or_insert(v).clone();
+                    assert_eq!(got, want, "thread {me} step {step}: get_or_insert({k})");
+                }
+                3 => assert_eq!(
+                    map.remove(&k),
+                    model.remove(&k),
+                    "thread {me} step {step}: remove({k})"
+                ),
+                4 => assert_eq!(
+                    map.get(&k),
+                    model.get(&k).cloned(),
+                    "thread {me} step {step}: get({k})"
+                ),
+                _ => assert_eq!(
+                    map.contains(&k),
+                    model.contains_key(&k),
+                    "thread {me} step {step}: contains({k})"
+                ),
+            }
+        }
+        model
     });
     let want: Vec<(u64, V)> = models
         .into_iter()
@@ -662,48 +659,35 @@ pub fn panicking_ord<V: SuiteValue, M: SuiteMap<TouchyKey, V> + 'static>() {
     let m = map.clone();
     let models = quiet_panics(TOUCHY_MESSAGE, || {
         within_deadline("the panicking-Ord workload", move || {
-            thread::scope(|s| {
-                let handles: Vec<_> = (0..t)
-                    .map(|me| {
-                        let map = &m;
-                        s.spawn(move || {
-                            let mut rng = Rng::new(me + 55);
-                            let mut model = BTreeSet::new();
-                            for step in 0..ops {
-                                let k = key(rng.below(32), me);
-                                if rng.below(8) == 0 {
-                                    let poisoned =
-                                        catch_unwind(AssertUnwindSafe(|| match step % 3 {
-                                            0 => map.insert(TouchyKey(POISON), V::make(k)),
-                                            1 => drop(map.remove(&TouchyKey(POISON))),
-                                            _ => drop(map.get(&TouchyKey(POISON))),
-                                        }));
-                                    assert!(
-                                        poisoned.is_err(),
-                                        "step {step}: a poisoned call did not panic"
-                                    );
-                                } else if rng.below(2) == 0 {
-                                    map.insert(TouchyKey(k), V::make(k));
-                                    model.insert(k);
-                                } else {
-                                    assert_eq!(
-                                        map.remove(&TouchyKey(k)).is_some(),
-                                        model.remove(&k),
-                                        "remove({k})"
-                                    );
-                                }
-                            }
-                            model
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .expect("a thread failed outside the poisoned calls")
-                    })
-                    .collect::<Vec<_>>()
+            let failed = "a thread failed outside the poisoned calls";
+            results_of_threads(t, failed, |me| {
+                let map = &m;
+                let mut rng = Rng::new(me + 55);
+                let mut model = BTreeSet::new();
+                for step in 0..ops {
+                    let k = key(rng.below(32), me);
+                    if rng.below(8) == 0 {
+                        let poisoned = catch_unwind(AssertUnwindSafe(|| match step % 3 {
+                            0 => map.insert(TouchyKey(POISON), V::make(k)),
+                            1 => drop(map.remove(&TouchyKey(POISON))),
+                            _ => drop(map.get(&TouchyKey(POISON))),
+                        }));
+                        assert!(
+                            poisoned.is_err(),
+                            "step {step}: a poisoned call did not panic"
+                        );
+                    } else if rng.below(2) == 0 {
+                        map.insert(TouchyKey(k), V::make(k));
+                        model.insert(k);
+                    } else {
+                        assert_eq!(
+                            map.remove(&TouchyKey(k)).is_some(),
+                            model.remove(&k),
+                            "remove({k})"
+                        );
+                    }
+                }
+                model
             })
         })
     });
