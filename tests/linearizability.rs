@@ -19,16 +19,15 @@ mod support;
 use std::sync::{Barrier, Mutex};
 
 use support::lincheck::plans::{
-    long_map_plan, long_queue_plan, long_set_plan, queue_plan, small_map_plan, small_set_plan,
-    whole_map_plan, whole_set_plan,
+    long_plan, long_queue_plan, queue_plan, small_plan, whole_plan, KeyedPlans,
 };
 use support::lincheck::subjects::{
     CheckThenDeleteSet, LockedMap, LockedQueue, LockedSet, SwappingQueue, UnlinkThenLinkMap, Window,
 };
 use support::lincheck::{
-    check_per_key, check_whole, explore, histories, record, verdict_of, wgl, History, MapCall,
-    MapRet, MapSpec, Plan, QueueCall, QueueRet, QueueSpec, SetCall, SetRet, SetSpec, Subject,
-    Verdict,
+    check_per_key, check_whole, explore, histories, history_of, record, verdict_of, wgl, Checker,
+    MapCall, MapRet, MapSpec, Partitioned, Plan, QueueCall, QueueRet, QueueSpec, Rng, Row, SetCall,
+    SetRet, SetSpec, Spec, Subject, Verdict,
 };
 
 /// How many histories each structure gets: thousands of small ones and a few
@@ -44,137 +43,135 @@ const LONG: usize = 6;
 use QueueCall::{Len, Pop, Push};
 use QueueRet::{Popped, Pushed};
 
-fn queue_verdict(ops: &[(usize, QueueCall, QueueRet, u64, u64)]) -> Verdict {
-    verdict_of(QueueSpec::default(), ops)
+/// Asserts that the checker accepts the hand-written history `ops`, which
+/// starts from `init`; `why` says why it must.
+fn assert_accepted<S: Spec>(init: S, ops: &[Row<S>], why: &str) {
+    assert_eq!(verdict_of(init, ops), Verdict::Linearizable, "{why}");
+}
+
+/// Asserts that the checker rejects the hand-written history `ops`, which
+/// starts from `init`; `why` says why it must.
+fn assert_rejected<S: Spec>(init: S, ops: &[Row<S>], why: &str) {
+    let verdict = verdict_of(init, ops);
+    assert!(verdict.is_violation(), "{why}: {verdict:?}");
 }
 
 #[test]
 fn checker_accepts_a_sequential_fifo_history() {
-    let verdict = queue_verdict(&[
-        (0, Push(1), Pushed(true), 0, 1),
-        (0, Push(2), Pushed(true), 2, 3),
-        (1, Pop, Popped(Some(1)), 4, 5),
-        (1, Pop, Popped(Some(2)), 6, 7),
-        (1, Pop, Popped(None), 8, 9),
-        (2, Len, QueueRet::Len(0), 10, 11),
-    ]);
-    assert_eq!(
-        verdict,
-        Verdict::Linearizable,
-        "a plain FIFO history was rejected"
+    assert_accepted(
+        QueueSpec::default(),
+        &[
+            (0, Push(1), Pushed(true), 0, 1),
+            (0, Push(2), Pushed(true), 2, 3),
+            (1, Pop, Popped(Some(1)), 4, 5),
+            (1, Pop, Popped(Some(2)), 6, 7),
+            (1, Pop, Popped(None), 8, 9),
+            (2, Len, QueueRet::Len(0), 10, 11),
+        ],
+        "a plain FIFO history was rejected",
     );
 }
 
 #[test]
 fn checker_rejects_pops_out_of_push_order() {
-    let verdict = queue_verdict(&[
-        (0, Push(1), Pushed(true), 0, 1),
-        (0, Push(2), Pushed(true), 2, 3),
-        (1, Pop, Popped(Some(2)), 4, 5),
-    ]);
-    assert!(
-        verdict.is_violation(),
-        "popping 2 before 1 after push(1) returned before push(2) began: {verdict:?}"
+    assert_rejected(
+        QueueSpec::default(),
+        &[
+            (0, Push(1), Pushed(true), 0, 1),
+            (0, Push(2), Pushed(true), 2, 3),
+            (1, Pop, Popped(Some(2)), 4, 5),
+        ],
+        "popping 2 before 1 after push(1) returned before push(2) began",
     );
 }
 
 #[test]
 fn checker_lets_overlapping_pushes_pop_in_either_order() {
-    let verdict = queue_verdict(&[
-        (0, Push(1), Pushed(true), 0, 3),
-        (1, Push(2), Pushed(true), 1, 2),
-        (2, Pop, Popped(Some(2)), 4, 5),
-        (2, Pop, Popped(Some(1)), 6, 7),
-    ]);
-    assert_eq!(
-        verdict,
-        Verdict::Linearizable,
-        "overlapping pushes may take effect in either order"
+    assert_accepted(
+        QueueSpec::default(),
+        &[
+            (0, Push(1), Pushed(true), 0, 3),
+            (1, Push(2), Pushed(true), 1, 2),
+            (2, Pop, Popped(Some(2)), 4, 5),
+            (2, Pop, Popped(Some(1)), 6, 7),
+        ],
+        "overlapping pushes may take effect in either order",
     );
 }
 
 #[test]
 fn checker_rejects_a_pop_of_a_value_from_the_future() {
-    let verdict = queue_verdict(&[
-        (1, Pop, Popped(Some(1)), 0, 1),
-        (0, Push(1), Pushed(true), 2, 3),
-    ]);
-    assert!(
-        verdict.is_violation(),
-        "a pop returned a value pushed only after it returned: {verdict:?}"
+    assert_rejected(
+        QueueSpec::default(),
+        &[
+            (1, Pop, Popped(Some(1)), 0, 1),
+            (0, Push(1), Pushed(true), 2, 3),
+        ],
+        "a pop returned a value pushed only after it returned",
     );
 }
 
 #[test]
 fn checker_lets_a_pop_see_an_overlapping_push() {
-    let verdict = queue_verdict(&[
-        (0, Push(1), Pushed(true), 0, 3),
-        (1, Pop, Popped(Some(1)), 1, 2),
-    ]);
-    assert_eq!(
-        verdict,
-        Verdict::Linearizable,
-        "a pop inside a push's interval may see its value"
+    assert_accepted(
+        QueueSpec::default(),
+        &[
+            (0, Push(1), Pushed(true), 0, 3),
+            (1, Pop, Popped(Some(1)), 1, 2),
+        ],
+        "a pop inside a push's interval may see its value",
     );
 }
 
 #[test]
 fn checker_rejects_an_empty_pop_while_an_element_sat_in_the_queue() {
-    let verdict = queue_verdict(&[
-        (0, Push(1), Pushed(true), 0, 1),
-        (1, Pop, Popped(None), 2, 3),
-        (2, Pop, Popped(Some(1)), 4, 5),
-    ]);
-    assert!(
-        verdict.is_violation(),
-        "pop said empty while 1 was queued throughout: {verdict:?}"
+    assert_rejected(
+        QueueSpec::default(),
+        &[
+            (0, Push(1), Pushed(true), 0, 1),
+            (1, Pop, Popped(None), 2, 3),
+            (2, Pop, Popped(Some(1)), 4, 5),
+        ],
+        "pop said empty while 1 was queued throughout",
     );
 }
 
 #[test]
 fn checker_rejects_a_wrong_quiescent_len_and_a_push_that_succeeds_after_close() {
-    let wrong_len = queue_verdict(&[
-        (0, Push(1), Pushed(true), 0, 1),
-        (1, Len, QueueRet::Len(0), 2, 3),
-    ]);
-    assert!(
-        wrong_len.is_violation(),
-        "len 0 after a completed push: {wrong_len:?}"
+    assert_rejected(
+        QueueSpec::default(),
+        &[
+            (0, Push(1), Pushed(true), 0, 1),
+            (1, Len, QueueRet::Len(0), 2, 3),
+        ],
+        "len 0 after a completed push",
     );
-    let after_close = queue_verdict(&[
-        (0, QueueCall::Close, QueueRet::Closed(true), 0, 1),
-        (1, Push(1), Pushed(true), 2, 3),
-    ]);
-    assert!(
-        after_close.is_violation(),
-        "push succeeded after close returned: {after_close:?}"
+    assert_rejected(
+        QueueSpec::default(),
+        &[
+            (0, QueueCall::Close, QueueRet::Closed(true), 0, 1),
+            (1, Push(1), Pushed(true), 2, 3),
+        ],
+        "push succeeded after close returned",
     );
-    let racing_close = queue_verdict(&[
-        (0, QueueCall::Close, QueueRet::Closed(true), 0, 3),
-        (1, Push(1), Pushed(true), 1, 2),
-    ]);
-    assert_eq!(
-        racing_close,
-        Verdict::Linearizable,
-        "a push overlapping close may still succeed"
+    assert_accepted(
+        QueueSpec::default(),
+        &[
+            (0, QueueCall::Close, QueueRet::Closed(true), 0, 3),
+            (1, Push(1), Pushed(true), 1, 2),
+        ],
+        "a push overlapping close may still succeed",
     );
 }
 
 #[test]
 #[should_panic(expected = "meaningful only when quiescent")]
 fn recorder_refuses_a_len_that_overlaps_another_operation() {
-    let op = |thread, call, ret, invoke, response| support::lincheck::Op::<QueueSpec> {
-        thread,
-        call,
-        ret,
-        invoke,
-        response,
-    };
-    let _ = History::new(
+    let _ = history_of(
         QueueSpec::default(),
-        vec![
-            op(0, Push(1), Pushed(true), 0, 3),
-            op(1, Len, QueueRet::Len(1), 1, 2),
+        &[
+            (0, Push(1), Pushed(true), 0, 3),
+            (1, Len, QueueRet::Len(1), 1, 2),
         ],
     );
 }
@@ -182,67 +179,53 @@ fn recorder_refuses_a_len_that_overlaps_another_operation() {
 #[test]
 fn checker_rejects_a_get_that_misses_a_key_present_throughout() {
     use MapCall::{Get, Insert};
-    let ok = verdict_of(
+    assert_accepted(
         MapSpec::default(),
         &[
             (0, Insert(1, 10), MapRet::Unit, 0, 1),
             (0, Insert(1, 20), MapRet::Unit, 2, 5),
             (1, Get(1), MapRet::Value(Some(10)), 3, 4),
         ],
+        "a get overlapping a replace may see the old value",
     );
-    assert_eq!(
-        ok,
-        Verdict::Linearizable,
-        "a get overlapping a replace may see the old value"
-    );
-    let missed = verdict_of(
+    assert_rejected(
         MapSpec::default(),
         &[
             (0, Insert(1, 10), MapRet::Unit, 0, 1),
             (0, Insert(1, 20), MapRet::Unit, 2, 5),
             (1, Get(1), MapRet::Value(None), 3, 4),
         ],
-    );
-    assert!(
-        missed.is_violation(),
-        "get(1) = None while 1 was present throughout: {missed:?}"
+        "get(1) = None while 1 was present throughout",
     );
 }
 
 #[test]
 fn checker_rejects_two_winning_removes_of_one_key() {
     use SetCall::{Insert, Remove};
-    let one_winner = verdict_of(
+    assert_accepted(
         SetSpec::default(),
         &[
             (2, Insert(5), SetRet::Unit, 0, 1),
             (0, Remove(5), SetRet::Bool(true), 2, 5),
             (1, Remove(5), SetRet::Bool(false), 3, 4),
         ],
+        "one concurrent remover wins",
     );
-    assert_eq!(
-        one_winner,
-        Verdict::Linearizable,
-        "one concurrent remover wins"
-    );
-    let two_winners = verdict_of(
+    assert_rejected(
         SetSpec::default(),
         &[
             (2, Insert(5), SetRet::Unit, 0, 1),
             (0, Remove(5), SetRet::Bool(true), 2, 5),
             (1, Remove(5), SetRet::Bool(true), 3, 4),
         ],
-    );
-    assert!(
-        two_winners.is_violation(),
-        "both removers of one insert won: {two_winners:?}"
+        "both removers of one insert won",
     );
 }
 
 #[test]
 fn checker_checks_whole_map_operations_against_the_whole_map() {
     use MapCall::{Front, Insert, PopFront};
-    let ok = verdict_of(
+    assert_accepted(
         MapSpec::default(),
         &[
             (0, Insert(2, 20), MapRet::Unit, 0, 1),
@@ -251,44 +234,30 @@ fn checker_checks_whole_map_operations_against_the_whole_map() {
             (1, PopFront, MapRet::Entry(Some((1, 10))), 6, 7),
             (1, PopFront, MapRet::Entry(Some((2, 20))), 8, 9),
         ],
+        "front/pop_front in key order were rejected",
     );
-    assert_eq!(
-        ok,
-        Verdict::Linearizable,
-        "front/pop_front in key order were rejected"
-    );
-    let skipped = verdict_of(
+    assert_rejected(
         MapSpec::default(),
         &[
             (0, Insert(2, 20), MapRet::Unit, 0, 1),
             (0, Insert(1, 10), MapRet::Unit, 2, 3),
             (1, PopFront, MapRet::Entry(Some((2, 20))), 4, 5),
         ],
-    );
-    assert!(
-        skipped.is_violation(),
-        "pop_front skipped the smaller key 1: {skipped:?}"
+        "pop_front skipped the smaller key 1",
     );
 }
 
 #[test]
 fn per_key_check_names_the_failing_key() {
     use MapCall::{Get, Insert, Remove};
-    let op = |thread, call, ret, invoke, response| support::lincheck::Op::<MapSpec> {
-        thread,
-        call,
-        ret,
-        invoke,
-        response,
-    };
-    let history = History::new(
+    let history = history_of(
         MapSpec::default(),
-        vec![
-            op(0, Insert(1, 10), MapRet::Unit, 0, 1),
-            op(1, Insert(2, 20), MapRet::Unit, 2, 3),
-            op(0, Remove(1), MapRet::Value(Some(10)), 4, 7),
-            op(1, Get(1), MapRet::Value(Some(10)), 5, 6),
-            op(1, Get(2), MapRet::Value(None), 8, 9),
+        &[
+            (0, Insert(1, 10), MapRet::Unit, 0, 1),
+            (1, Insert(2, 20), MapRet::Unit, 2, 3),
+            (0, Remove(1), MapRet::Value(Some(10)), 4, 7),
+            (1, Get(1), MapRet::Value(Some(10)), 5, 6),
+            (1, Get(2), MapRet::Value(None), 8, 9),
         ],
     );
     let violation = wgl::check_per_key(&history).expect_err("get(2) missed a present key");
@@ -301,24 +270,17 @@ fn per_key_check_names_the_failing_key() {
 
 #[test]
 fn minimiser_keeps_only_the_operations_that_explain_the_violation() {
-    let op = |thread, call, ret, invoke, response| support::lincheck::Op::<QueueSpec> {
-        thread,
-        call,
-        ret,
-        invoke,
-        response,
-    };
-    let history = History::new(
+    let history = history_of(
         QueueSpec::default(),
-        vec![
-            op(2, Push(7), Pushed(true), 0, 1),
-            op(2, Pop, Popped(Some(7)), 2, 3),
-            op(0, Push(1), Pushed(true), 4, 5),
-            op(0, Push(2), Pushed(true), 6, 7),
-            op(3, Push(8), Pushed(true), 8, 13),
-            op(1, Pop, Popped(Some(2)), 9, 10),
-            op(1, Pop, Popped(Some(1)), 11, 12),
-            op(3, Pop, Popped(Some(8)), 14, 15),
+        &[
+            (2, Push(7), Pushed(true), 0, 1),
+            (2, Pop, Popped(Some(7)), 2, 3),
+            (0, Push(1), Pushed(true), 4, 5),
+            (0, Push(2), Pushed(true), 6, 7),
+            (3, Push(8), Pushed(true), 8, 13),
+            (1, Pop, Popped(Some(2)), 9, 10),
+            (1, Pop, Popped(Some(1)), 11, 12),
+            (3, Pop, Popped(Some(8)), 14, 15),
         ],
     );
     let violation = support::lincheck::check_history(&history).expect_err("2 was popped before 1");
@@ -338,23 +300,24 @@ fn checker_handles_a_long_sequential_history_quickly() {
         ops.push((0, Push(i), Pushed(true), 4 * i, 4 * i + 1));
         ops.push((1, Pop, Popped(Some(i)), 4 * i + 2, 4 * i + 3));
     }
-    assert_eq!(
-        queue_verdict(&ops),
-        Verdict::Linearizable,
-        "a long alternating push/pop history"
+    assert_accepted(
+        QueueSpec::default(),
+        &ops,
+        "a long alternating push/pop history",
     );
+}
+
+/// Records `count` small histories of [`queue_plan`] (scaled by
+/// [`histories`]) on fresh queues from `make`, checks each whole, and
+/// asserts that all were linearizable and that their operations overlapped.
+fn explore_queue<T: Subject<QueueSpec>>(name: &str, count: usize, make: fn() -> T) {
+    explore(name, histories(count), make, queue_plan, check_whole)
+        .assert_linearizable_and_concurrent();
 }
 
 #[test]
 fn reference_locked_queue_is_linearizable() {
-    explore(
-        "Mutex<VecDeque> queue",
-        histories(SMALL),
-        LockedQueue::default,
-        queue_plan,
-        check_whole,
-    )
-    .assert_linearizable_and_concurrent();
+    explore_queue("Mutex<VecDeque> queue", SMALL, LockedQueue::default);
 }
 
 #[test]
@@ -394,35 +357,18 @@ impl<const CHUNK: usize> Subject<QueueSpec> for lazuli::Queue<u64, CHUNK> {
 
 #[test]
 fn queue_push_pop_close_are_linearizable_with_default_chunks() {
-    explore(
-        "lazuli::Queue",
-        histories(SMALL),
-        lazuli::Queue::<u64>::new,
-        queue_plan,
-        check_whole,
-    )
-    .assert_linearizable_and_concurrent();
+    explore_queue("lazuli::Queue", SMALL, lazuli::Queue::<u64>::new);
 }
 
 #[test]
 fn queue_push_pop_close_are_linearizable_across_chunk_boundaries() {
     // Two- and three-slot chunks: every history appends and retires chunks.
-    explore(
-        "lazuli::Queue, 2-slot chunks",
-        histories(SMALL),
+    let (two, three) = (
         lazuli::Queue::<u64, 2>::with_chunk_size,
-        queue_plan,
-        check_whole,
-    )
-    .assert_linearizable_and_concurrent();
-    explore(
-        "lazuli::Queue, 3-slot chunks",
-        histories(SMALL / 2),
         lazuli::Queue::<u64, 3>::with_chunk_size,
-        queue_plan,
-        check_whole,
-    )
-    .assert_linearizable_and_concurrent();
+    );
+    explore_queue("lazuli::Queue, 2-slot chunks", SMALL, two);
+    explore_queue("lazuli::Queue, 3-slot chunks", SMALL / 2, three);
 }
 
 #[test]
@@ -510,62 +456,45 @@ set_subject!(crossbeam_skiplist::SkipSet<u64>);
 map_subject!(lazuli::list::ListMap<u64, u64>);
 set_subject!(lazuli::list::ListSet<u64>);
 
-/// The three runs every ordered map gets: small histories over 3 keys checked
-/// per key, whole-map histories with `front`/`back`/`pop_front`/`pop_back`
-/// over 4 keys checked whole, and a few long ones checked per key.
-fn explore_map<M: Subject<MapSpec>>(name: &str, make: fn() -> M) {
-    explore(
-        &format!("{name} per key"),
-        histories(SMALL),
-        make,
-        small_map_plan,
-        check_per_key,
-    )
-    .assert_linearizable_and_concurrent();
-    explore(
-        &format!("{name} whole map"),
-        histories(WHOLE),
-        make,
-        whole_map_plan,
-        check_whole,
-    )
-    .assert_linearizable_and_concurrent();
-    explore(
-        &format!("{name} long, per key"),
-        histories(LONG),
-        make,
-        long_map_plan,
-        check_per_key,
-    )
-    .assert_linearizable();
+/// One run of [`explore_ordered`]: its name (after the structure's), how
+/// many histories, their plan, the checker, and whether the operations must
+/// have overlapped.
+type OrderedRun<'a, S> = (&'a str, usize, fn(&mut Rng) -> Plan<S>, Checker<S>, bool);
+
+/// The three runs every ordered map or set gets: small histories checked
+/// per key ([`small_plan`]), histories with `front`/`back`/`pop_front`/
+/// `pop_back` checked against the whole structure ([`whole_plan`]), and a
+/// few long ones checked per key ([`long_plan`], whose operations need not
+/// overlap).
+fn explore_ordered<S, T>(name: &str, make: fn() -> T)
+where
+    S: KeyedPlans + Partitioned + Default,
+    T: Subject<S>,
+{
+    let whole_run = format!("whole {}", S::KIND);
+    let runs: [OrderedRun<'_, S>; 3] = [
+        ("per key", SMALL, small_plan, check_per_key, true),
+        (&whole_run, WHOLE, whole_plan, check_whole, true),
+        ("long, per key", LONG, long_plan, check_per_key, false),
+    ];
+    for (run, count, plan, checker, must_overlap) in runs {
+        let run = format!("{name} {run}");
+        let report = explore(&run, histories(count), make, plan, checker);
+        report.assert_linearizable();
+        if must_overlap {
+            report.assert_concurrent();
+        }
+    }
 }
 
-/// [`explore_map`] for sets.
+/// [`explore_ordered`] for a map.
+fn explore_map<M: Subject<MapSpec>>(name: &str, make: fn() -> M) {
+    explore_ordered::<MapSpec, M>(name, make);
+}
+
+/// [`explore_ordered`] for a set.
 fn explore_set<T: Subject<SetSpec>>(name: &str, make: fn() -> T) {
-    explore(
-        &format!("{name} per key"),
-        histories(SMALL),
-        make,
-        small_set_plan,
-        check_per_key,
-    )
-    .assert_linearizable_and_concurrent();
-    explore(
-        &format!("{name} whole set"),
-        histories(WHOLE),
-        make,
-        whole_set_plan,
-        check_whole,
-    )
-    .assert_linearizable_and_concurrent();
-    explore(
-        &format!("{name} long, per key"),
-        histories(LONG),
-        make,
-        long_set_plan,
-        check_per_key,
-    )
-    .assert_linearizable();
+    explore_ordered::<SetSpec, T>(name, make);
 }
 
 #[test]
@@ -599,6 +528,22 @@ fn skip_set_operations_are_linearizable() {
 // checker MUST report each one.
 // ===========================================================================
 
+/// Records [`SMALL`] histories of a structure broken on purpose, from `make`
+/// and `plan`, checks them with `checker`, and asserts that the checker
+/// caught a violation. The run is named "negative control: `name`".
+fn assert_caught<S, T>(
+    name: &str,
+    make: impl Fn() -> T,
+    plan: fn(&mut Rng) -> Plan<S>,
+    checker: Checker<S>,
+) where
+    S: Spec + Default,
+    T: Subject<S>,
+{
+    let name = format!("negative control: {name}");
+    explore(&name, histories(SMALL), make, plan, checker).assert_violation_found();
+}
+
 #[test]
 fn negative_control_swapped_queue_elements_are_caught_on_a_fixed_schedule() {
     let plan = Plan::one_round(vec![vec![
@@ -622,28 +567,20 @@ fn negative_control_swapped_queue_elements_are_caught_on_a_fixed_schedule() {
 // the fixed-schedule twin of this control runs instead.
 #[cfg_attr(miri, ignore)]
 fn negative_control_swapped_queue_elements_are_caught_on_random_schedules() {
-    explore(
-        "negative control: swapping queue",
-        histories(SMALL),
-        SwappingQueue::default,
-        queue_plan,
-        check_whole,
-    )
-    .assert_violation_found();
+    let make = SwappingQueue::default;
+    assert_caught("swapping queue", make, queue_plan, check_whole);
 }
 
 #[test]
 fn negative_control_check_then_delete_remove_is_caught_on_a_fixed_schedule() {
     let set = CheckThenDeleteSet {
-        keys: Mutex::default(),
+        set: Mutex::default(),
         window: Window::Rendezvous(Barrier::new(2)),
     };
-    let plan = Plan {
-        setup: vec![SetCall::Insert(1)],
-        rounds: vec![vec![vec![SetCall::Remove(1)], vec![SetCall::Remove(1)]]],
-        quiescent: Vec::new(),
-        jitter: None,
-    };
+    let plan = Plan::one_round_after(
+        vec![SetCall::Insert(1)],
+        vec![vec![SetCall::Remove(1)], vec![SetCall::Remove(1)]],
+    );
     let history = record(&set, &plan);
     let violation = wgl::check_per_key(&history).expect_err("both removers of key 1 reported true");
     println!("lincheck: check-then-delete set, fixed schedule, caught:\n{violation}");
@@ -655,32 +592,24 @@ fn negative_control_check_then_delete_remove_is_caught_on_a_fixed_schedule() {
 #[cfg_attr(miri, ignore)]
 fn negative_control_check_then_delete_remove_is_caught_on_random_schedules() {
     let make = || CheckThenDeleteSet {
-        keys: Mutex::default(),
+        set: Mutex::default(),
         window: Window::Yield,
     };
-    explore(
-        "negative control: check-then-delete set",
-        histories(SMALL),
-        make,
-        small_set_plan,
-        check_per_key,
-    )
-    .assert_violation_found();
+    let plan = small_plan::<SetSpec>;
+    assert_caught("check-then-delete set", make, plan, check_per_key);
 }
 
 #[test]
 fn negative_control_get_missing_a_present_key_is_caught_on_a_fixed_schedule() {
     let map = UnlinkThenLinkMap {
-        entries: Mutex::default(),
+        map: Mutex::default(),
         window: Window::Rendezvous(Barrier::new(2)),
         get_joins_window: true,
     };
-    let plan = Plan {
-        setup: vec![MapCall::Insert(1, 10)],
-        rounds: vec![vec![vec![MapCall::Insert(1, 20)], vec![MapCall::Get(1)]]],
-        quiescent: Vec::new(),
-        jitter: None,
-    };
+    let plan = Plan::one_round_after(
+        vec![MapCall::Insert(1, 10)],
+        vec![vec![MapCall::Insert(1, 20)], vec![MapCall::Get(1)]],
+    );
     let history = record(&map, &plan);
     let violation =
         wgl::check_per_key(&history).expect_err("get(1) ran while insert(1, 20) had unlinked 10");
@@ -693,18 +622,12 @@ fn negative_control_get_missing_a_present_key_is_caught_on_a_fixed_schedule() {
 #[cfg_attr(miri, ignore)]
 fn negative_control_get_missing_a_present_key_is_caught_on_random_schedules() {
     let make = || UnlinkThenLinkMap {
-        entries: Mutex::default(),
+        map: Mutex::default(),
         window: Window::Yield,
         get_joins_window: false,
     };
-    explore(
-        "negative control: unlink-then-link map",
-        histories(SMALL),
-        make,
-        small_map_plan,
-        check_per_key,
-    )
-    .assert_violation_found();
+    let plan = small_plan::<MapSpec>;
+    assert_caught("unlink-then-link map", make, plan, check_per_key);
 }
 
 /// crossbeam-skiplist 0.1.3's replacing `insert` unlinks the old entry before
@@ -718,20 +641,8 @@ fn negative_control_get_missing_a_present_key_is_caught_on_random_schedules() {
 #[cfg_attr(miri, ignore)]
 fn negative_control_crossbeam_skiplist_0_1_replacing_insert_is_caught() {
     use crossbeam_skiplist::{SkipMap, SkipSet};
-    explore(
-        "negative control: crossbeam SkipMap 0.1",
-        histories(SMALL),
-        SkipMap::<u64, u64>::new,
-        small_map_plan,
-        check_per_key,
-    )
-    .assert_violation_found();
-    explore(
-        "negative control: crossbeam SkipSet 0.1",
-        histories(SMALL),
-        SkipSet::<u64>::new,
-        small_set_plan,
-        check_per_key,
-    )
-    .assert_violation_found();
+    let (map, map_plan) = (SkipMap::<u64, u64>::new, small_plan::<MapSpec>);
+    let (set, set_plan) = (SkipSet::<u64>::new, small_plan::<SetSpec>);
+    assert_caught("crossbeam SkipMap 0.1", map, map_plan, check_per_key);
+    assert_caught("crossbeam SkipSet 0.1", set, set_plan, check_per_key);
 }

@@ -10,7 +10,7 @@ use std::thread;
 
 use lazuli::{PushError, Queue};
 use support::drops::DropCounter;
-use support::scaled;
+use support::{scaled, spawn_after_barrier};
 
 /// Each producer's items as (producer, sequence number).
 type Item = (usize, usize);
@@ -25,38 +25,32 @@ fn run_mpmc<const CHUNK: usize>(
     let queue = Arc::new(Queue::<Item, CHUNK>::with_chunk_size());
     let remaining = Arc::new(AtomicUsize::new(producers * per_producer));
     let start = Arc::new(Barrier::new(producers + consumers));
-    let producer_handles: Vec<_> = (0..producers)
-        .map(|p| {
-            let (queue, start) = (queue.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                for seq in 0..per_producer {
-                    queue
-                        .push((p, seq))
-                        .expect("the queue is never closed here");
-                }
-            })
-        })
-        .collect();
-    let consumer_handles: Vec<_> = (0..consumers)
-        .map(|_| {
-            let (queue, start, remaining) = (queue.clone(), start.clone(), remaining.clone());
-            thread::spawn(move || {
-                start.wait();
-                let mut got = Vec::new();
-                while remaining.load(SeqCst) > 0 {
-                    match queue.pop() {
-                        Some(item) => {
-                            remaining.fetch_sub(1, SeqCst);
-                            got.push(item);
-                        }
-                        None => thread::yield_now(),
+    let producer_handles = spawn_after_barrier(&start, producers, {
+        let queue = queue.clone();
+        move |p| {
+            for seq in 0..per_producer {
+                queue
+                    .push((p, seq))
+                    .expect("the queue is never closed here");
+            }
+        }
+    });
+    let consumer_handles = spawn_after_barrier(&start, consumers, {
+        let (queue, remaining) = (queue.clone(), remaining.clone());
+        move |_| {
+            let mut got = Vec::new();
+            while remaining.load(SeqCst) > 0 {
+                match queue.pop() {
+                    Some(item) => {
+                        remaining.fetch_sub(1, SeqCst);
+                        got.push(item);
                     }
+                    None => thread::yield_now(),
                 }
-                got
-            })
-        })
-        .collect();
+            }
+            got
+        }
+    });
     for handle in producer_handles {
         handle.join().unwrap();
     }

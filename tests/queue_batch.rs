@@ -15,7 +15,7 @@ use std::thread;
 
 use lazuli::Queue;
 use support::drops::DropCounter;
-use support::scaled;
+use support::{scaled, spawn_after_barrier};
 
 /// Pops everything, one element at a time.
 fn drain<T, const CHUNK: usize>(queue: &Queue<T, CHUNK>) -> Vec<T> {
@@ -197,37 +197,31 @@ fn concurrent_batches_deliver_exactly_once_in_per_producer_order() {
     let per_producer = scaled(50_000);
     let queue: Arc<Queue<(usize, usize), 16>> = Arc::new(Queue::with_chunk_size());
     let start = Arc::new(Barrier::new(PRODUCERS + CONSUMERS));
-    let producers: Vec<_> = (0..PRODUCERS)
-        .map(|p| {
-            let (queue, start) = (queue.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                let mut next = 0;
-                while next < per_producer {
-                    let end = (next + 1 + next % 37).min(per_producer);
-                    queue.push_iter((next..end).map(|i| (p, i))).unwrap();
-                    next = end;
-                }
-            })
-        })
-        .collect();
-    let consumers: Vec<_> = (0..CONSUMERS)
-        .map(|_| {
-            let (queue, start) = (queue.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                let mut got = Vec::new();
-                loop {
-                    if queue.pop_into(&mut got, 32) == 0 {
-                        if queue.is_closed() && queue.is_empty() {
-                            return got;
-                        }
-                        thread::yield_now();
+    let producers = spawn_after_barrier(&start, PRODUCERS, {
+        let queue = queue.clone();
+        move |p| {
+            let mut next = 0;
+            while next < per_producer {
+                let end = (next + 1 + next % 37).min(per_producer);
+                queue.push_iter((next..end).map(|i| (p, i))).unwrap();
+                next = end;
+            }
+        }
+    });
+    let consumers = spawn_after_barrier(&start, CONSUMERS, {
+        let queue = queue.clone();
+        move |_| {
+            let mut got = Vec::new();
+            loop {
+                if queue.pop_into(&mut got, 32) == 0 {
+                    if queue.is_closed() && queue.is_empty() {
+                        return got;
                     }
+                    thread::yield_now();
                 }
-            })
-        })
-        .collect();
+            }
+        }
+    });
     for producer in producers {
         producer.join().unwrap();
     }

@@ -7,13 +7,14 @@
 
 mod support;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use lazuli::queue::RecvTimeoutError;
 use lazuli::Queue;
 use support::scaled;
@@ -28,9 +29,26 @@ impl Wake for CountingWaker {
     }
 }
 
+impl CountingWaker {
+    /// How often it was woken so far.
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 fn counting_waker() -> (Arc<CountingWaker>, Waker) {
     let count = Arc::new(CountingWaker::default());
     (count.clone(), Waker::from(count))
+}
+
+/// Polls `future` once, with `waker` to wake it.
+fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+    future.poll_unpin(&mut Context::from_waker(waker))
+}
+
+/// Polls `stream` for its next item once, with `waker` to wake it.
+fn poll_next_with<S: Stream + Unpin>(stream: &mut S, waker: &Waker) -> Poll<Option<S::Item>> {
+    stream.poll_next_unpin(&mut Context::from_waker(waker))
 }
 
 /// Checks that `received` holds every value of `0..total` exactly once.
@@ -48,6 +66,28 @@ fn assert_each_exactly_once(mut received: Vec<u64>, total: u64) {
         received.iter().copied().eq(0..total),
         "an item outside 0..{total} was delivered"
     );
+}
+
+/// Pushes `0..producers * per_producer` from `producers` threads, each its
+/// own run of `per_producer` values in order, calling `pace(i)` after its
+/// `i`-th push (to pause now and then); returns once every thread is done.
+fn push_from_producers(
+    queue: &Queue<u64>,
+    producers: u64,
+    per_producer: u64,
+    pace: impl Fn(u64) + Sync,
+) {
+    thread::scope(|s| {
+        for p in 0..producers {
+            let pace = &pace;
+            s.spawn(move || {
+                for i in 0..per_producer {
+                    queue.push(p * per_producer + i).unwrap();
+                    pace(i);
+                }
+            });
+        }
+    });
 }
 
 #[test]
@@ -83,28 +123,16 @@ fn select_with_a_timer_delivers_every_item_exactly_once_and_every_consumer_ends(
             })
         })
         .collect();
-    let producers: Vec<_> = (0..PRODUCERS)
-        .map(|p| {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                for i in 0..per_producer {
-                    queue.push(p * per_producer + i).unwrap();
-                    if i % 4096 == 0 {
-                        // Let the consumers catch up now and then, so that
-                        // the queue runs empty and they really wait; and now
-                        // and then long enough (tokio's timer has 1 ms
-                        // granularity) for the timer arm to win and cancel
-                        // waiting `recv`s while elements are still to come.
-                        let pause = if i % 32768 == 0 { 3_000 } else { 50 };
-                        thread::sleep(Duration::from_micros(pause));
-                    }
-                }
-            })
-        })
-        .collect();
-    for p in producers {
-        p.join().unwrap();
-    }
+    push_from_producers(&queue, PRODUCERS, per_producer, |i| {
+        if i % 4096 == 0 {
+            // Let the consumers catch up now and then, so that the queue
+            // runs empty and they really wait; and now and then long enough
+            // (tokio's timer has 1 ms granularity) for the timer arm to win
+            // and cancel waiting `recv`s while elements are still to come.
+            let pause = if i % 32768 == 0 { 3_000 } else { 50 };
+            thread::sleep(Duration::from_micros(pause));
+        }
+    });
     assert!(queue.close(), "nobody else closes the queue");
     let received = runtime.block_on(async {
         let mut all = Vec::new();
@@ -163,19 +191,7 @@ fn blocking_consumers_receive_every_item_and_end_on_close() {
         let consumers: Vec<_> = (0..CONSUMERS)
             .map(|_| s.spawn(|| std::iter::from_fn(|| queue.recv_blocking()).collect::<Vec<_>>()))
             .collect();
-        let producers: Vec<_> = (0..2u64)
-            .map(|p| {
-                let queue = &queue;
-                s.spawn(move || {
-                    for i in 0..per_producer {
-                        queue.push(p * per_producer + i).unwrap();
-                    }
-                })
-            })
-            .collect();
-        for p in producers {
-            p.join().unwrap();
-        }
+        push_from_producers(&queue, 2, per_producer, |_| {});
         queue.close();
         consumers
             .into_iter()
@@ -338,21 +354,16 @@ fn a_recv_dropped_after_its_wakeup_passes_the_element_to_another_waiter() {
     let (second_woken, second_waker) = counting_waker();
     let mut first = queue.recv();
     let mut second = queue.recv();
-    assert!(first
-        .poll_unpin(&mut Context::from_waker(&first_waker))
-        .is_pending());
-    assert!(second
-        .poll_unpin(&mut Context::from_waker(&second_waker))
-        .is_pending());
+    assert!(poll_with(&mut first, &first_waker).is_pending());
+    assert!(poll_with(&mut second, &second_waker).is_pending());
     queue.push("only").unwrap();
-    let woken = |c: &CountingWaker| c.0.load(Ordering::SeqCst);
     assert_eq!(
-        woken(&first_woken) + woken(&second_woken),
+        first_woken.count() + second_woken.count(),
         1,
         "one push, one wake-up"
     );
     // Cancel whichever was woken, as select! does to a losing arm.
-    let (mut survivor, survivor_waker, survivor_woken) = if woken(&first_woken) == 1 {
+    let (mut survivor, survivor_waker, survivor_woken) = if first_woken.count() == 1 {
         drop(first);
         (second, second_waker, second_woken)
     } else {
@@ -360,11 +371,11 @@ fn a_recv_dropped_after_its_wakeup_passes_the_element_to_another_waiter() {
         (first, first_waker, first_woken)
     };
     assert_eq!(
-        woken(&survivor_woken),
+        survivor_woken.count(),
         1,
         "the cancelled waiter must pass its wake-up on"
     );
-    let got = survivor.poll_unpin(&mut Context::from_waker(&survivor_waker));
+    let got = poll_with(&mut survivor, &survivor_waker);
     assert_eq!(
         got,
         Poll::Ready(Some("only")),
@@ -378,9 +389,7 @@ fn a_recv_dropped_before_completion_takes_nothing() {
     let (_, waker) = counting_waker();
     for _ in 0..scaled(1000) {
         let mut recv = queue.recv();
-        assert!(recv
-            .poll_unpin(&mut Context::from_waker(&waker))
-            .is_pending());
+        assert!(poll_with(&mut recv, &waker).is_pending());
         queue.push(1).unwrap();
         drop(recv);
         assert_eq!(
@@ -498,22 +507,11 @@ fn owned_futures_and_streams_in_spawned_tasks_receive_every_item_exactly_once() 
             got
         }));
     }
-    let producers: Vec<_> = (0..2u64)
-        .map(|p| {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                for i in 0..per_producer {
-                    queue.push(p * per_producer + i).unwrap();
-                    if i % 8192 == 0 {
-                        thread::sleep(Duration::from_micros(200)); // let them wait
-                    }
-                }
-            })
-        })
-        .collect();
-    for p in producers {
-        p.join().unwrap();
-    }
+    push_from_producers(&queue, 2, per_producer, |i| {
+        if i % 8192 == 0 {
+            thread::sleep(Duration::from_micros(200)); // let them wait
+        }
+    });
     queue.close();
     let received = runtime.block_on(async {
         let mut all = Vec::new();
@@ -537,24 +535,19 @@ fn an_owned_recv_dropped_after_its_wakeup_passes_the_element_on() {
     let (second_woken, second_waker) = counting_waker();
     let mut first = Arc::clone(&queue).recv_owned();
     let mut second = Arc::clone(&queue).stream_owned();
-    assert!(first
-        .poll_unpin(&mut Context::from_waker(&first_waker))
-        .is_pending());
-    assert!(second
-        .poll_next_unpin(&mut Context::from_waker(&second_waker))
-        .is_pending());
+    assert!(poll_with(&mut first, &first_waker).is_pending());
+    assert!(poll_next_with(&mut second, &second_waker).is_pending());
     queue.push("only").unwrap();
-    let woken = |c: &CountingWaker| c.0.load(Ordering::SeqCst);
-    assert_eq!(woken(&first_woken), 1, "the first waiter is woken first");
-    assert_eq!(woken(&second_woken), 0, "one push, one wake-up");
+    assert_eq!(first_woken.count(), 1, "the first waiter is woken first");
+    assert_eq!(second_woken.count(), 0, "one push, one wake-up");
     drop(first); // as select! drops a losing arm
     assert_eq!(
-        woken(&second_woken),
+        second_woken.count(),
         1,
         "the cancelled owned future must pass its wake-up on"
     );
     assert_eq!(
-        second.poll_next_unpin(&mut Context::from_waker(&second_waker)),
+        poll_next_with(&mut second, &second_waker),
         Poll::Ready(Some("only")),
         "the element must not be lost"
     );
@@ -610,9 +603,7 @@ fn a_recv_many_dropped_before_completion_takes_nothing() {
     let mut buf = Vec::new();
     for _ in 0..scaled(1000) {
         let mut batch = queue.recv_many(&mut buf, 8);
-        assert!(batch
-            .poll_unpin(&mut Context::from_waker(&waker))
-            .is_pending());
+        assert!(poll_with(&mut batch, &waker).is_pending());
         queue.push_iter([1, 2]).unwrap();
         drop(batch);
         assert!(

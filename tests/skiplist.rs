@@ -22,42 +22,28 @@ fn get_never_misses_a_key_present_throughout_concurrent_replacing_inserts() {
     for k in 0..keys {
         map.insert(k, 0u64);
     }
-    let stop = std::sync::atomic::AtomicBool::new(false);
     let rounds = scaled(20_000);
-    std::thread::scope(|s| {
-        for w in 0..2u64 {
-            let (map, stop) = (&map, &stop);
-            s.spawn(move || {
-                let mut i = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    map.insert((i * 7 + w) % keys, i);
-                    i += 1;
-                }
-            });
+    let replace = |w: u64, stop: &std::sync::atomic::AtomicBool| {
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            map.insert((i * 7 + w) % keys, i);
+            i += 1;
         }
-        let readers: Vec<_> = (0..2u64)
-            .map(|r| {
-                let map = &map;
-                s.spawn(move || {
-                    for i in 0..rounds as u64 {
-                        let k = (i * 13 + r) % keys;
-                        assert!(
-                            map.get(&k).is_some(),
-                            "get({k}) missed a key present throughout a replacing insert"
-                        );
-                        assert!(
-                            map.contains_key(&k),
-                            "contains_key({k}) missed a present key"
-                        );
-                    }
-                })
-            })
-            .collect();
-        for r in readers {
-            r.join().expect("a reader failed");
+    };
+    let look_up = |r: u64| {
+        for i in 0..rounds as u64 {
+            let k = (i * 13 + r) % keys;
+            assert!(
+                map.get(&k).is_some(),
+                "get({k}) missed a key present throughout a replacing insert"
+            );
+            assert!(
+                map.contains_key(&k),
+                "contains_key({k}) missed a present key"
+            );
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    });
+    };
+    map_suite::read_while_writing((2, replace), (2, look_up));
     assert_eq!(map.len(), keys as usize, "replacements must not change len");
 }
 

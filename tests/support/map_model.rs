@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -101,6 +102,21 @@ pub fn set_op() -> impl Strategy<Value = SetOp> {
     ]
 }
 
+/// The configuration of a model test: `cases` cases (4 under Miri), and
+/// failing cases saved to `file`.
+pub fn model_config(cases: u32, file: &'static str) -> ProptestConfig {
+    ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { cases },
+        // Miri's isolation has no working directory to find the file in.
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            Some(Box::new(FileFailurePersistence::Direct(file)))
+        },
+        ..ProptestConfig::default()
+    }
+}
+
 /// Expands `map_behaves_like_btree_map` (with `$map_cases` cases) and
 /// `set_behaves_like_btree_set` for `lazuli::$module::{$map, $set}`.
 #[macro_export]
@@ -110,7 +126,6 @@ macro_rules! model_tests {
         use std::ops::{Bound, RangeBounds};
 
         use proptest::prelude::*;
-        use proptest::test_runner::FileFailurePersistence;
         use $crate::support::map_model::{model_range, op, set_op, Op, SetOp};
 
         type Map = lazuli::$module::$map<u8, u16>;
@@ -231,16 +246,7 @@ macro_rules! model_tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig {
-                cases: if cfg!(miri) { 4 } else { $map_cases },
-                // Miri's isolation has no working directory to find the file in.
-                failure_persistence: if cfg!(miri) {
-                    None
-                } else {
-                    Some(Box::new(FileFailurePersistence::Direct($file)))
-                },
-                ..ProptestConfig::default()
-            })]
+            #![proptest_config($crate::support::map_model::model_config($map_cases, $file))]
 
             #[test]
             fn map_behaves_like_btree_map(ops in proptest::collection::vec(op(), 1..if cfg!(miri) { 20 } else { 120 })) {
@@ -255,16 +261,7 @@ macro_rules! model_tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig {
-                cases: if cfg!(miri) { 4 } else { 256 },
-                // Miri's isolation has no working directory to find the file in.
-                failure_persistence: if cfg!(miri) {
-                    None
-                } else {
-                    Some(Box::new(FileFailurePersistence::Direct($file)))
-                },
-                ..ProptestConfig::default()
-            })]
+            #![proptest_config($crate::support::map_model::model_config(256, $file))]
 
             #[test]
             fn set_behaves_like_btree_set(ops in proptest::collection::vec(set_op(), 1..if cfg!(miri) { 20 } else { 200 })) {

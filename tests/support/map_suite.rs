@@ -54,6 +54,37 @@ pub trait SuiteMap<K, V>: Default + Send + Sync {
     fn len(&self) -> usize;
 }
 
+/// The methods of [`SuiteMap`] that read whole entries (`pop_front`, the
+/// iterations, `len`), shared by [`impl_suite_map!`](crate::impl_suite_map)
+/// and [`impl_suite_set!`](crate::impl_suite_set): values are `$v`, and
+/// `|e| (key, value)` makes an owned key and value of an entry `e`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! suite_entry_reads {
+    ($v:ty, |$e:ident| ($key:expr, $value:expr)) => {
+        fn pop_front(&self) -> Option<(K, $v)> {
+            Self::pop_front(self).map(|$e| ($key, $value))
+        }
+        fn keys(&self) -> Vec<K> {
+            self.iter().map(|$e| $key).collect()
+        }
+        fn keys_rev(&self) -> Vec<K> {
+            self.iter().rev().map(|$e| $key).collect()
+        }
+        fn keys_in(&self, lo: &K, hi: &K) -> Vec<K> {
+            self.range::<K, _>((std::ops::Bound::Included(lo), std::ops::Bound::Excluded(hi)))
+                .map(|$e| $key)
+                .collect()
+        }
+        fn entries(&self) -> Vec<(K, $v)> {
+            self.iter().map(|$e| ($key, $value)).collect()
+        }
+        fn len(&self) -> usize {
+            Self::len(self)
+        }
+    };
+}
+
 /// Implement [`SuiteMap`] for a map type with crossbeam-skiplist's `SkipMap`
 /// surface: `impl_suite_map!(lazuli::list::ListMap);`.
 #[macro_export]
@@ -79,26 +110,7 @@ macro_rules! impl_suite_map {
             fn remove(&self, key: &K) -> Option<V> {
                 Self::remove(self, key).map(|e| e.value().clone())
             }
-            fn pop_front(&self) -> Option<(K, V)> {
-                Self::pop_front(self).map(|e| (e.key().clone(), e.value().clone()))
-            }
-            fn keys(&self) -> Vec<K> {
-                self.iter().map(|e| e.key().clone()).collect()
-            }
-            fn keys_rev(&self) -> Vec<K> {
-                self.iter().rev().map(|e| e.key().clone()).collect()
-            }
-            fn keys_in(&self, lo: &K, hi: &K) -> Vec<K> {
-                self.range::<K, _>((std::ops::Bound::Included(lo), std::ops::Bound::Excluded(hi)))
-                    .map(|e| e.key().clone())
-                    .collect()
-            }
-            fn entries(&self) -> Vec<(K, V)> {
-                self.iter().map(|e| (e.key().clone(), e.value().clone())).collect()
-            }
-            fn len(&self) -> usize {
-                Self::len(self)
-            }
+            $crate::suite_entry_reads!(V, |e| (e.key().clone(), e.value().clone()));
         }
     };
 }
@@ -127,26 +139,7 @@ macro_rules! impl_suite_set {
             fn remove(&self, key: &K) -> Option<()> {
                 Self::remove(self, key).map(|_| ())
             }
-            fn pop_front(&self) -> Option<(K, ())> {
-                Self::pop_front(self).map(|e| (e.value().clone(), ()))
-            }
-            fn keys(&self) -> Vec<K> {
-                self.iter().map(|e| e.value().clone()).collect()
-            }
-            fn keys_rev(&self) -> Vec<K> {
-                self.iter().rev().map(|e| e.value().clone()).collect()
-            }
-            fn keys_in(&self, lo: &K, hi: &K) -> Vec<K> {
-                self.range::<K, _>((std::ops::Bound::Included(lo), std::ops::Bound::Excluded(hi)))
-                    .map(|e| e.value().clone())
-                    .collect()
-            }
-            fn entries(&self) -> Vec<(K, ())> {
-                self.iter().map(|e| (e.value().clone(), ())).collect()
-            }
-            fn len(&self) -> usize {
-                Self::len(self)
-            }
+            $crate::suite_entry_reads!((), |e| (e.value().clone(), ()));
         }
     };
 }
@@ -195,6 +188,28 @@ impl Rng {
     }
 }
 
+/// Runs `work(me)` on `threads` threads at once, `me` in `0..threads`, and
+/// returns what each returned, in thread order. A thread's panic fails the
+/// test with the message `failed`.
+pub fn results_of_threads<T: Send>(
+    threads: u64,
+    failed: &str,
+    work: impl Fn(u64) -> T + Sync,
+) -> Vec<T> {
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|me| {
+                let work = &work;
+                s.spawn(move || work(me))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect(failed))
+            .collect()
+    })
+}
+
 /// Of several threads removing the same keys at the same time, exactly one
 /// gets each key.
 pub fn one_winner_per_concurrent_remove<V: SuiteValue, M: SuiteMap<u64, V>>() {
@@ -207,29 +222,18 @@ pub fn one_winner_per_concurrent_remove<V: SuiteValue, M: SuiteMap<u64, V>>() {
             map.insert(k, V::make(k));
         }
         let barrier = Barrier::new(t);
-        let winners: Vec<Vec<(u64, V)>> = thread::scope(|s| {
-            let handles: Vec<_> = (0..t)
-                .map(|i| {
-                    let (map, barrier) = (&map, &barrier);
-                    s.spawn(move || {
-                        barrier.wait();
-                        // Half the threads go forwards, half backwards, so
-                        // every pairing of directions meets.
-                        let order: Vec<u64> = if i % 2 == 0 {
-                            (0..keys).collect()
-                        } else {
-                            (0..keys).rev().collect()
-                        };
-                        order
-                            .into_iter()
-                            .filter_map(|k| map.remove(&k).map(|v| (k, v)))
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
+        let winners: Vec<Vec<(u64, V)>> = results_of_threads(t as u64, "remover panicked", |i| {
+            barrier.wait();
+            // Half the threads go forwards, half backwards, so every pairing
+            // of directions meets.
+            let order: Vec<u64> = if i % 2 == 0 {
+                (0..keys).collect()
+            } else {
+                (0..keys).rev().collect()
+            };
+            order
                 .into_iter()
-                .map(|h| h.join().expect("remover panicked"))
+                .filter_map(|k| map.remove(&k).map(|v| (k, v)))
                 .collect()
         });
         let mut won = BTreeMap::new();
@@ -341,54 +345,40 @@ pub fn striped_models<V: SuiteValue, M: SuiteMap<u64, V>>() {
     let t = threads() as u64;
     let key_space = 64 * t;
     let map = M::default();
-    let models: Vec<BTreeMap<u64, V>> = thread::scope(|s| {
-        let handles: Vec<_> = (0..t)
-            .map(|me| {
-                let map = &map;
-                s.spawn(move || {
-                    let mut rng = Rng::new(me + 100);
-                    let mut model = BTreeMap::new();
-                    for step in 0..ops {
-                        let k = rng.below(key_space / t) * t + me;
-                        let v = V::make(rng.below(1_000_000));
-                        match rng.below(6) {
-                            0 | 1 => {
-                                map.insert(k, v.clone());
-                                model.insert(k, v);
-                            }
-                            2 => {
-                                let got = map.get_or_insert(k, v.clone());
-                                let want = model.entry(k).or_insert(v).clone();
-                                assert_eq!(
-                                    got, want,
-                                    "thread {me} step {step}: get_or_insert({k})"
-                                );
-                            }
-                            3 => assert_eq!(
-                                map.remove(&k),
-                                model.remove(&k),
-                                "thread {me} step {step}: remove({k})"
-                            ),
-                            4 => assert_eq!(
-                                map.get(&k),
-                                model.get(&k).cloned(),
-                                "thread {me} step {step}: get({k})"
-                            ),
-                            _ => assert_eq!(
-                                map.contains(&k),
-                                model.contains_key(&k),
-                                "thread {me} step {step}: contains({k})"
-                            ),
-                        }
-                    }
-                    model
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a model thread panicked"))
-            .collect()
+    let models: Vec<BTreeMap<u64, V>> = results_of_threads(t, "a model thread panicked", |me| {
+        let mut rng = Rng::new(me + 100);
+        let mut model = BTreeMap::new();
+        for step in 0..ops {
+            let k = rng.below(key_space / t) * t + me;
+            let v = V::make(rng.below(1_000_000));
+            match rng.below(6) {
+                0 | 1 => {
+                    map.insert(k, v.clone());
+                    model.insert(k, v);
+                }
+                2 => {
+                    let got = map.get_or_insert(k, v.clone());
+                    let want = model.entry(k).or_insert(v).clone();
+                    assert_eq!(got, want, "thread {me} step {step}: get_or_insert({k})");
+                }
+                3 => assert_eq!(
+                    map.remove(&k),
+                    model.remove(&k),
+                    "thread {me} step {step}: remove({k})"
+                ),
+                4 => assert_eq!(
+                    map.get(&k),
+                    model.get(&k).cloned(),
+                    "thread {me} step {step}: get({k})"
+                ),
+                _ => assert_eq!(
+                    map.contains(&k),
+                    model.contains_key(&k),
+                    "thread {me} step {step}: contains({k})"
+                ),
+            }
+        }
+        model
     });
     let want: Vec<(u64, V)> = models
         .into_iter()
@@ -414,62 +404,77 @@ pub fn iteration_under_churn<V: SuiteValue, M: SuiteMap<u64, V>>() {
     for k in (0..keys).step_by(2) {
         map.insert(k, V::make(k));
     }
+    let churn = |c: u64, stop: &AtomicBool| {
+        let mut rng = Rng::new(c + 7);
+        while !stop.load(SeqCst) {
+            let k = rng.below(keys / 2) * 2 + 1;
+            if rng.below(2) == 0 {
+                map.insert(k, V::make(k));
+            } else {
+                map.remove(&k);
+            }
+        }
+    };
+    let read = |r: u64| {
+        for round in 0..rounds {
+            let (lo, hi) = match round % 3 {
+                0 => (0, keys),
+                _ => (keys / 4, 3 * keys / 4),
+            };
+            let seen = match round % 3 {
+                0 => map.keys(),
+                1 => map.keys_in(&lo, &hi),
+                _ => {
+                    let mut back = map.keys_rev();
+                    back.reverse();
+                    back.retain(|k| (lo..hi).contains(k));
+                    back
+                }
+            };
+            for w in seen.windows(2) {
+                assert!(
+                    w[0] < w[1],
+                    "reader {r} round {round}: keys not strictly increasing: {w:?}"
+                );
+            }
+            let seen: BTreeSet<u64> = seen.into_iter().collect();
+            for k in (lo..hi).filter(|k| k % 2 == 0) {
+                assert!(
+                    seen.contains(&k),
+                    "reader {r} round {round}: skipped key {k}, present throughout"
+                );
+            }
+        }
+    };
+    let half = threads() as u64 / 2;
+    read_while_writing((half, churn), (half, read));
+}
+
+/// Runs `read(r)` on reader threads `0..readers` while `write(w, stop)`
+/// runs on writer threads `0..writers`; a writer must return once `stop` is
+/// set, which happens when every reader has finished. A reader's panic
+/// fails the test (after the writers are stopped).
+pub fn read_while_writing(
+    (writers, write): (u64, impl Fn(u64, &AtomicBool) + Sync),
+    (readers, read): (u64, impl Fn(u64) + Sync),
+) {
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
-        for c in 0..threads() as u64 / 2 {
-            let (map, stop) = (&map, &stop);
-            s.spawn(move || {
-                let mut rng = Rng::new(c + 7);
-                while !stop.load(SeqCst) {
-                    let k = rng.below(keys / 2) * 2 + 1;
-                    if rng.below(2) == 0 {
-                        map.insert(k, V::make(k));
-                    } else {
-                        map.remove(&k);
-                    }
-                }
-            });
+        for w in 0..writers {
+            let (write, stop) = (&write, &stop);
+            s.spawn(move || write(w, stop));
         }
-        let readers: Vec<_> = (0..threads() as u64 / 2)
+        let handles: Vec<_> = (0..readers)
             .map(|r| {
-                let map = &map;
-                s.spawn(move || {
-                    for round in 0..rounds {
-                        let (lo, hi) = match round % 3 {
-                            0 => (0, keys),
-                            _ => (keys / 4, 3 * keys / 4),
-                        };
-                        let seen = match round % 3 {
-                            0 => map.keys(),
-                            1 => map.keys_in(&lo, &hi),
-                            _ => {
-                                let mut back = map.keys_rev();
-                                back.reverse();
-                                back.retain(|k| (lo..hi).contains(k));
-                                back
-                            }
-                        };
-                        for w in seen.windows(2) {
-                            assert!(
-                                w[0] < w[1],
-                                "reader {r} round {round}: keys not strictly increasing: {w:?}"
-                            );
-                        }
-                        let seen: BTreeSet<u64> = seen.into_iter().collect();
-                        for k in (lo..hi).filter(|k| k % 2 == 0) {
-                            assert!(
-                                seen.contains(&k),
-                                "reader {r} round {round}: skipped key {k}, present throughout"
-                            );
-                        }
-                    }
-                })
+                let read = &read;
+                s.spawn(move || read(r))
             })
             .collect();
-        for h in readers {
-            h.join().expect("a reader failed");
-        }
+        let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
         stop.store(true, SeqCst);
+        for result in results {
+            result.expect("a reader failed");
+        }
     });
 }
 
@@ -654,48 +659,35 @@ pub fn panicking_ord<V: SuiteValue, M: SuiteMap<TouchyKey, V> + 'static>() {
     let m = map.clone();
     let models = quiet_panics(TOUCHY_MESSAGE, || {
         within_deadline("the panicking-Ord workload", move || {
-            thread::scope(|s| {
-                let handles: Vec<_> = (0..t)
-                    .map(|me| {
-                        let map = &m;
-                        s.spawn(move || {
-                            let mut rng = Rng::new(me + 55);
-                            let mut model = BTreeSet::new();
-                            for step in 0..ops {
-                                let k = key(rng.below(32), me);
-                                if rng.below(8) == 0 {
-                                    let poisoned =
-                                        catch_unwind(AssertUnwindSafe(|| match step % 3 {
-                                            0 => map.insert(TouchyKey(POISON), V::make(k)),
-                                            1 => drop(map.remove(&TouchyKey(POISON))),
-                                            _ => drop(map.get(&TouchyKey(POISON))),
-                                        }));
-                                    assert!(
-                                        poisoned.is_err(),
-                                        "step {step}: a poisoned call did not panic"
-                                    );
-                                } else if rng.below(2) == 0 {
-                                    map.insert(TouchyKey(k), V::make(k));
-                                    model.insert(k);
-                                } else {
-                                    assert_eq!(
-                                        map.remove(&TouchyKey(k)).is_some(),
-                                        model.remove(&k),
-                                        "remove({k})"
-                                    );
-                                }
-                            }
-                            model
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .expect("a thread failed outside the poisoned calls")
-                    })
-                    .collect::<Vec<_>>()
+            let failed = "a thread failed outside the poisoned calls";
+            results_of_threads(t, failed, |me| {
+                let map = &m;
+                let mut rng = Rng::new(me + 55);
+                let mut model = BTreeSet::new();
+                for step in 0..ops {
+                    let k = key(rng.below(32), me);
+                    if rng.below(8) == 0 {
+                        let poisoned = catch_unwind(AssertUnwindSafe(|| match step % 3 {
+                            0 => map.insert(TouchyKey(POISON), V::make(k)),
+                            1 => drop(map.remove(&TouchyKey(POISON))),
+                            _ => drop(map.get(&TouchyKey(POISON))),
+                        }));
+                        assert!(
+                            poisoned.is_err(),
+                            "step {step}: a poisoned call did not panic"
+                        );
+                    } else if rng.below(2) == 0 {
+                        map.insert(TouchyKey(k), V::make(k));
+                        model.insert(k);
+                    } else {
+                        assert_eq!(
+                            map.remove(&TouchyKey(k)).is_some(),
+                            model.remove(&k),
+                            "remove({k})"
+                        );
+                    }
+                }
+                model
             })
         })
     });

@@ -17,6 +17,9 @@ pub mod map_model;
 pub mod map_suite;
 pub mod ordered_cases;
 
+use std::sync::{Arc, Barrier};
+use std::thread::{self, JoinHandle};
+
 /// Scale a loop count down under Miri, which runs code about 1000x slower,
 /// and by `N` when the environment sets `LAZULI_TEST_SCALE_DOWN=N` (CI does
 /// for ThreadSanitizer, which runs code 5 to 15x slower and checks every
@@ -38,4 +41,28 @@ pub fn scaled(n: usize) -> usize {
     } else {
         (n / divisor).max(8)
     }
+}
+
+/// Spawns `threads` threads, numbered `0..threads`, that each wait at
+/// `start` and then run `body` with their number; `start` may hold other
+/// threads too, so that every thread of a test starts at once.
+pub fn spawn_after_barrier<T, F>(
+    start: &Arc<Barrier>,
+    threads: usize,
+    body: F,
+) -> Vec<JoinHandle<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> T + Send + Sync + 'static,
+{
+    let body = Arc::new(body);
+    (0..threads)
+        .map(|i| {
+            let (start, body) = (Arc::clone(start), Arc::clone(&body));
+            thread::spawn(move || {
+                start.wait();
+                body(i)
+            })
+        })
+        .collect()
 }

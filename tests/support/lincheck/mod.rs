@@ -122,8 +122,14 @@ pub struct Plan<S: Spec> {
 impl<S: Spec> Plan<S> {
     /// One round of `scripts` and nothing else.
     pub fn one_round(scripts: Vec<Vec<S::Call>>) -> Self {
+        Self::one_round_after(Vec::new(), scripts)
+    }
+
+    /// The `setup` calls, then one round of `scripts`, and nothing else: no
+    /// quiescent calls and no jitter (a fixed schedule).
+    pub fn one_round_after(setup: Vec<S::Call>, scripts: Vec<Vec<S::Call>>) -> Self {
         Plan {
-            setup: Vec::new(),
+            setup,
             rounds: vec![scripts],
             quiescent: Vec::new(),
             jitter: None,
@@ -562,10 +568,9 @@ where
 /// One hand-written operation: `(thread, call, result, invoke, response)`.
 pub type Row<S> = (usize, <S as Spec>::Call, <S as Spec>::Ret, u64, u64);
 
-/// Checks one hand-made history (for unit tests of the checker).
-pub fn verdict_of<S: Spec>(init: S, ops: &[Row<S>]) -> Verdict {
-    let ops: Vec<Op<S>> = ops
-        .iter()
+/// The operations of hand-written rows.
+fn ops_of<S: Spec>(rows: &[Row<S>]) -> Vec<Op<S>> {
+    rows.iter()
         .map(|(thread, call, ret, invoke, response)| Op {
             thread: *thread,
             call: call.clone(),
@@ -573,8 +578,19 @@ pub fn verdict_of<S: Spec>(init: S, ops: &[Row<S>]) -> Verdict {
             invoke: *invoke,
             response: *response,
         })
-        .collect();
-    check(&init, &ops)
+        .collect()
+}
+
+/// Checks one hand-made history (for unit tests of the checker).
+pub fn verdict_of<S: Spec>(init: S, ops: &[Row<S>]) -> Verdict {
+    check(&init, &ops_of(ops))
+}
+
+/// A [`History`] of hand-written rows, through [`History::new`] and its
+/// checks (for unit tests of the recorder, the per-key check and the
+/// minimiser).
+pub fn history_of<S: Spec>(init: S, ops: &[Row<S>]) -> History<S> {
+    History::new(init, ops_of(ops))
 }
 
 fn fnv(s: &str) -> u64 {

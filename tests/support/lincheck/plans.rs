@@ -5,7 +5,7 @@
 //! 600 operations over 8 keys and are checked per key. Every value a history
 //! writes is unique ([`unique_value`]), so a read names the write it saw.
 
-use super::{MapCall, MapSpec, Plan, QueueCall, QueueSpec, Rng, SetCall, SetSpec};
+use super::{MapCall, MapSpec, Plan, QueueCall, QueueSpec, Rng, SetCall, SetSpec, Spec};
 use QueueCall::{Len, Pop, Push};
 
 /// A value no other write in the history uses: the checker can then tell
@@ -53,125 +53,109 @@ pub fn queue_plan(rng: &mut Rng) -> Plan<QueueSpec> {
     }
 }
 
-/// Map plans. `whole_map` mixes in `front`/`back`/`pop_front`/`pop_back`,
-/// which cannot be split per key, over only 4 keys.
-pub fn map_plan(
+/// One round of `threads` scripts of `ops` calls each on keys `0..keys`,
+/// the plan shared by maps and sets. The setup adds each key with
+/// probability 40% (`prefill(k)`); each call draws its key, then `call(rng,
+/// thread, index, key)` makes it; `len`, if any, runs after the round.
+fn keyed_plan<S: Spec>(
     rng: &mut Rng,
-    threads: usize,
-    ops: usize,
-    keys: u64,
-    whole_map: bool,
-) -> Plan<MapSpec> {
-    let setup = (0..keys)
-        .filter(|_| rng.percent(40))
-        .map(|k| MapCall::Insert(k, 1000 + k))
-        .collect();
+    (threads, ops, keys): (usize, usize, u64),
+    prefill: impl Fn(u64) -> S::Call,
+    mut call: impl FnMut(&mut Rng, usize, usize, u64) -> S::Call,
+    len: Option<S::Call>,
+) -> Plan<S> {
+    let setup = (0..keys).filter(|_| rng.percent(40)).map(prefill).collect();
     let scripts = (0..threads)
         .map(|t| {
             (0..ops)
                 .map(|i| {
                     let k = rng.below(keys);
-                    match rng.below(if whole_map { 12 } else { 10 }) {
-                        0..=2 => MapCall::Insert(k, unique_value(t, i)),
-                        3 => MapCall::GetOrInsert(k, unique_value(t, i)),
-                        4..=5 => MapCall::Get(k),
-                        6..=7 => MapCall::Remove(k),
-                        8..=9 => MapCall::ContainsKey(k),
-                        _ => [
-                            MapCall::Front,
-                            MapCall::Back,
-                            MapCall::PopFront,
-                            MapCall::PopBack,
-                        ][rng.below(4) as usize],
-                    }
+                    call(rng, t, i, k)
                 })
                 .collect()
         })
         .collect();
-    let quiescent = if whole_map {
-        vec![MapCall::Len]
-    } else {
-        Vec::new()
-    };
     Plan {
-        setup,
-        rounds: vec![scripts],
-        quiescent,
-        jitter: None,
+        quiescent: len.into_iter().collect(),
+        ..Plan::one_round_after(setup, scripts)
     }
 }
 
-/// Set plans, shaped like [`map_plan`].
-pub fn set_plan(
-    rng: &mut Rng,
-    threads: usize,
-    ops: usize,
-    keys: u64,
-    whole_set: bool,
-) -> Plan<SetSpec> {
-    let setup = (0..keys)
-        .filter(|_| rng.percent(40))
-        .map(SetCall::Insert)
-        .collect();
-    let scripts = (0..threads)
-        .map(|_| {
-            (0..ops)
-                .map(|_| {
-                    let k = rng.below(keys);
-                    match rng.below(if whole_set { 10 } else { 8 }) {
-                        0..=2 => SetCall::Insert(k),
-                        3..=5 => SetCall::Remove(k),
-                        6..=7 => SetCall::Contains(k),
-                        _ => [
-                            SetCall::Front,
-                            SetCall::Back,
-                            SetCall::PopFront,
-                            SetCall::PopBack,
-                        ][rng.below(4) as usize],
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let quiescent = if whole_set {
-        vec![SetCall::Len]
-    } else {
-        Vec::new()
-    };
-    Plan {
-        setup,
-        rounds: vec![scripts],
-        quiescent,
-        jitter: None,
+/// One of the four calls on the whole structure, `[front, back, pop_front,
+/// pop_back]`, at random.
+fn whole_call<C: Copy>(rng: &mut Rng, calls: [C; 4]) -> C {
+    calls[rng.below(4) as usize]
+}
+
+/// A specification keyed by `u64` (a map or a set), with the plans of its
+/// per-key and whole-structure histories.
+pub trait KeyedPlans: Spec + Sized {
+    /// What the structure is called in the names of runs ("map", "set").
+    const KIND: &'static str;
+
+    /// One round of `threads` workers making `ops` calls each on keys
+    /// `0..keys`. `whole` mixes in `front`/`back`/`pop_front`/`pop_back`,
+    /// which cannot be split per key, and a quiescent `len`.
+    fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole: bool) -> Plan<Self>;
+}
+
+impl KeyedPlans for MapSpec {
+    const KIND: &'static str = "map";
+
+    fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole_map: bool) -> Plan<Self> {
+        let call = |rng: &mut Rng, t, i, k| match rng.below(if whole_map { 12 } else { 10 }) {
+            0..=2 => MapCall::Insert(k, unique_value(t, i)),
+            3 => MapCall::GetOrInsert(k, unique_value(t, i)),
+            4..=5 => MapCall::Get(k),
+            6..=7 => MapCall::Remove(k),
+            8..=9 => MapCall::ContainsKey(k),
+            _ => {
+                use MapCall::{Back, Front, PopBack, PopFront};
+                whole_call(rng, [Front, Back, PopFront, PopBack])
+            }
+        };
+        let len = whole_map.then_some(MapCall::Len);
+        let prefill = |k| MapCall::Insert(k, 1000 + k);
+        keyed_plan(rng, (threads, ops, keys), prefill, call, len)
     }
 }
 
-pub fn small_map_plan(rng: &mut Rng) -> Plan<MapSpec> {
+impl KeyedPlans for SetSpec {
+    const KIND: &'static str = "set";
+
+    fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole_set: bool) -> Plan<Self> {
+        let call = |rng: &mut Rng, _, _, k| match rng.below(if whole_set { 10 } else { 8 }) {
+            0..=2 => SetCall::Insert(k),
+            3..=5 => SetCall::Remove(k),
+            6..=7 => SetCall::Contains(k),
+            _ => {
+                use SetCall::{Back, Front, PopBack, PopFront};
+                whole_call(rng, [Front, Back, PopFront, PopBack])
+            }
+        };
+        let len = whole_set.then_some(SetCall::Len);
+        keyed_plan(rng, (threads, ops, keys), SetCall::Insert, call, len)
+    }
+}
+
+/// Small histories, checked per key: 3–4 workers making 10–30 calls each
+/// on 3 keys, so that calls on one key collide.
+pub fn small_plan<S: KeyedPlans>(rng: &mut Rng) -> Plan<S> {
     let (threads, ops) = (rng.in_range(3..=4), rng.in_range(10..=30));
-    map_plan(rng, threads, ops, 3, false)
+    S::plan(rng, threads, ops, 3, false)
 }
 
-pub fn whole_map_plan(rng: &mut Rng) -> Plan<MapSpec> {
+/// Small histories with calls on the whole structure, checked whole: 3–4
+/// workers making 10–20 calls each on 4 keys.
+pub fn whole_plan<S: KeyedPlans>(rng: &mut Rng) -> Plan<S> {
     let (threads, ops) = (rng.in_range(3..=4), rng.in_range(10..=20));
-    map_plan(rng, threads, ops, 4, true)
+    S::plan(rng, threads, ops, 4, true)
 }
 
-pub fn long_map_plan(rng: &mut Rng) -> Plan<MapSpec> {
-    map_plan(rng, 4, 600, 8, false)
-}
-
-pub fn small_set_plan(rng: &mut Rng) -> Plan<SetSpec> {
-    let (threads, ops) = (rng.in_range(3..=4), rng.in_range(10..=30));
-    set_plan(rng, threads, ops, 3, false)
-}
-
-pub fn whole_set_plan(rng: &mut Rng) -> Plan<SetSpec> {
-    let (threads, ops) = (rng.in_range(3..=4), rng.in_range(10..=20));
-    set_plan(rng, threads, ops, 4, true)
-}
-
-pub fn long_set_plan(rng: &mut Rng) -> Plan<SetSpec> {
-    set_plan(rng, 4, 600, 8, false)
+/// Long histories, checked per key: 4 workers making 600 calls each on 8
+/// keys.
+pub fn long_plan<S: KeyedPlans>(rng: &mut Rng) -> Plan<S> {
+    S::plan(rng, 4, 600, 8, false)
 }
 
 /// Longer queue histories: 4 workers, 15 rounds of 10 operations each (600

@@ -157,30 +157,44 @@ pub struct MapSpec {
     pub entries: BTreeMap<u64, u64>,
 }
 
-/// A map operation. Values written by a history should be unique, so that a
-/// result says which write it saw.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MapCall {
-    /// `insert(k, v)`: adds or replaces.
-    Insert(u64, u64),
-    /// `get_or_insert(k, v)`: returns the value now present.
-    GetOrInsert(u64, u64),
-    /// `get(k)`.
-    Get(u64),
-    /// `remove(k)`.
-    Remove(u64),
-    /// `contains_key(k)`.
-    ContainsKey(u64),
-    /// `front()`: the smallest entry.
-    Front,
-    /// `back()`: the largest entry.
-    Back,
-    /// `pop_front()`.
-    PopFront,
-    /// `pop_back()`.
-    PopBack,
-    /// `len()`, only while quiescent.
-    Len,
+/// Declares the call enum of an ordered map or set: the calls on one key
+/// given, then the calls on the whole structure that maps and sets share
+/// (`Front`, `Back`, `PopFront`, `PopBack`, `Len`).
+macro_rules! ordered_calls {
+    ($(#[$doc:meta])* $name:ident { $($keyed:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name {
+            $($keyed)*
+            /// `front()`: the smallest entry (key, for a set).
+            Front,
+            /// `back()`: the largest entry (key, for a set).
+            Back,
+            /// `pop_front()`.
+            PopFront,
+            /// `pop_back()`.
+            PopBack,
+            /// `len()`, only while quiescent.
+            Len,
+        }
+    };
+}
+
+ordered_calls! {
+    /// A map operation. Values written by a history should be unique, so that a
+    /// result says which write it saw.
+    MapCall {
+        /// `insert(k, v)`: adds or replaces.
+        Insert(u64, u64),
+        /// `get_or_insert(k, v)`: returns the value now present.
+        GetOrInsert(u64, u64),
+        /// `get(k)`.
+        Get(u64),
+        /// `remove(k)`.
+        Remove(u64),
+        /// `contains_key(k)`.
+        ContainsKey(u64),
+    }
 }
 
 /// A map result.
@@ -276,27 +290,18 @@ pub struct SetSpec {
     pub keys: BTreeSet<u64>,
 }
 
-/// A set operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SetCall {
-    /// `insert(k)` that reports nothing (`SkipSet::insert` returns an entry).
-    Insert(u64),
-    /// `insert(k)` that reports whether `k` was new (`BTreeSet::insert`).
-    TryInsert(u64),
-    /// `remove(k)`: did it remove `k`?
-    Remove(u64),
-    /// `contains(k)`.
-    Contains(u64),
-    /// `front()`: the smallest key.
-    Front,
-    /// `back()`: the largest key.
-    Back,
-    /// `pop_front()`.
-    PopFront,
-    /// `pop_back()`.
-    PopBack,
-    /// `len()`, only while quiescent.
-    Len,
+ordered_calls! {
+    /// A set operation.
+    SetCall {
+        /// `insert(k)` that reports nothing (`SkipSet::insert` returns an entry).
+        Insert(u64),
+        /// `insert(k)` that reports whether `k` was new (`BTreeSet::insert`).
+        TryInsert(u64),
+        /// `remove(k)`: did it remove `k`?
+        Remove(u64),
+        /// `contains(k)`.
+        Contains(u64),
+    }
 }
 
 /// A set result.

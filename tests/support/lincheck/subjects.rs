@@ -4,7 +4,7 @@
 //!
 //! | structure | broken how | must be |
 //! |---|---|---|
-//! | [`LockedQueue`], [`LockedMap`], [`LockedSet`] | not | accepted: any report is a bug in the checker |
+//! | [`LockedQueue`], [`LockedMap`], [`LockedSet`] (a [`Locked`] spec) | not | accepted: any report is a bug in the checker |
 //! | [`SwappingQueue`] | every 4th push lands in front of the element before it | rejected |
 //! | [`CheckThenDeleteSet`] | `remove` checks, unlocks, then deletes: two removers both win | rejected |
 //! | [`UnlinkThenLinkMap`] | replacing `insert` unlinks, then links: a `get` between misses the key | rejected |
@@ -13,7 +13,7 @@
 //! [`Window`] says: a few yields for random schedules, or a barrier that two
 //! operations meet at for a fixed schedule that fails every time.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Barrier, Mutex};
 
 use super::{
@@ -27,56 +27,28 @@ use QueueRet::{Popped, Pushed};
 // violation reported here is a bug in the checker or the recorder.
 // ===========================================================================
 
-#[derive(Debug, Default)]
-pub struct LockedQueue(Mutex<(VecDeque<u64>, bool)>);
+/// Runs `call` on the sequential specification under `lock`: the spec is
+/// itself a correct sequential object, so under one lock it is linearizable.
+fn apply_locked<S: Spec>(lock: &Mutex<S>, call: &S::Call) -> S::Ret {
+    lock.lock().unwrap().apply(call)
+}
 
-impl Subject<QueueSpec> for LockedQueue {
-    fn apply(&self, call: &QueueCall) -> QueueRet {
-        let mut guard = self.0.lock().unwrap();
-        let (items, closed) = &mut *guard;
-        match *call {
-            Push(_) if *closed => Pushed(false),
-            Push(v) => {
-                items.push_back(v);
-                Pushed(true)
-            }
-            Pop => Popped(items.pop_front()),
-            QueueCall::Close => QueueRet::Closed(!std::mem::replace(closed, true)),
-            Len => QueueRet::Len(items.len()),
-        }
+/// A reference structure: the sequential specification `S` under one lock.
+#[derive(Debug, Default)]
+pub struct Locked<S>(Mutex<S>);
+
+impl<S: Spec + Send> Subject<S> for Locked<S> {
+    fn apply(&self, call: &S::Call) -> S::Ret {
+        apply_locked(&self.0, call)
     }
 }
 
-#[derive(Debug, Default)]
-pub struct LockedMap(Mutex<BTreeMap<u64, u64>>);
-
-impl Subject<MapSpec> for LockedMap {
-    fn apply(&self, call: &MapCall) -> MapRet {
-        // The spec is itself a correct sequential map: run it under the lock.
-        let mut map = self.0.lock().unwrap();
-        let mut spec = MapSpec {
-            entries: std::mem::take(&mut *map),
-        };
-        let ret = spec.apply(call);
-        *map = spec.entries;
-        ret
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct LockedSet(Mutex<BTreeSet<u64>>);
-
-impl Subject<SetSpec> for LockedSet {
-    fn apply(&self, call: &SetCall) -> SetRet {
-        let mut set = self.0.lock().unwrap();
-        let mut spec = SetSpec {
-            keys: std::mem::take(&mut *set),
-        };
-        let ret = spec.apply(call);
-        *set = spec.keys;
-        ret
-    }
-}
+/// A `Mutex<VecDeque>` queue, closable.
+pub type LockedQueue = Locked<QueueSpec>;
+/// A `Mutex<BTreeMap>` map.
+pub type LockedMap = Locked<MapSpec>;
+/// A `Mutex<BTreeSet>` set.
+pub type LockedSet = Locked<SetSpec>;
 
 // ===========================================================================
 // Negative controls: broken on purpose. The checker MUST report each one.
@@ -138,7 +110,7 @@ impl Window {
 /// deletes it: two removers can both see the key and both report `true`.
 #[derive(Debug)]
 pub struct CheckThenDeleteSet {
-    pub keys: Mutex<BTreeSet<u64>>,
+    pub set: Mutex<SetSpec>,
     pub window: Window,
 }
 
@@ -146,22 +118,14 @@ impl Subject<SetSpec> for CheckThenDeleteSet {
     fn apply(&self, call: &SetCall) -> SetRet {
         match *call {
             SetCall::Remove(k) => {
-                let present = self.keys.lock().unwrap().contains(&k);
+                let present = self.set.lock().unwrap().keys.contains(&k);
                 self.window.enter();
                 if present {
-                    self.keys.lock().unwrap().remove(&k);
+                    self.set.lock().unwrap().keys.remove(&k);
                 }
                 SetRet::Bool(present)
             }
-            _ => {
-                let mut set = self.keys.lock().unwrap();
-                let mut spec = SetSpec {
-                    keys: std::mem::take(&mut *set),
-                };
-                let ret = spec.apply(call);
-                *set = spec.keys;
-                ret
-            }
+            _ => apply_locked(&self.set, call),
         }
     }
 }
@@ -171,7 +135,7 @@ impl Subject<SetSpec> for CheckThenDeleteSet {
 /// key that was present throughout.
 #[derive(Debug)]
 pub struct UnlinkThenLinkMap {
-    pub entries: Mutex<BTreeMap<u64, u64>>,
+    pub map: Mutex<MapSpec>,
     pub window: Window,
     /// Under a fixed schedule, `get` meets the replacing insert inside its window.
     pub get_joins_window: bool,
@@ -181,29 +145,21 @@ impl Subject<MapSpec> for UnlinkThenLinkMap {
     fn apply(&self, call: &MapCall) -> MapRet {
         match *call {
             MapCall::Insert(k, v) => {
-                let replaced = self.entries.lock().unwrap().remove(&k).is_some();
+                let replaced = self.map.lock().unwrap().entries.remove(&k).is_some();
                 if replaced {
                     self.window.enter();
                     self.window.enter();
                 }
-                self.entries.lock().unwrap().insert(k, v);
+                self.map.lock().unwrap().entries.insert(k, v);
                 MapRet::Unit
             }
             MapCall::Get(k) if self.get_joins_window => {
                 self.window.enter();
-                let value = self.entries.lock().unwrap().get(&k).copied();
+                let value = self.map.lock().unwrap().entries.get(&k).copied();
                 self.window.enter();
                 MapRet::Value(value)
             }
-            _ => {
-                let mut map = self.entries.lock().unwrap();
-                let mut spec = MapSpec {
-                    entries: std::mem::take(&mut *map),
-                };
-                let ret = spec.apply(call);
-                *map = spec.entries;
-                ret
-            }
+            _ => apply_locked(&self.map, call),
         }
     }
 }
