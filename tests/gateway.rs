@@ -211,6 +211,39 @@ async fn a_connection_still_open_after_the_grace_period_is_cut_keeping_what_it_s
     drop(stuck);
 }
 
+/// A client whose `connect` returned is open as far as it knows, even if the
+/// server has not taken it from the listener's backlog yet. Here every
+/// client connects, sends and closes before the server runs at all, and
+/// the shutdown is already due on the server's first poll: each time, the
+/// server must still read every connection to its end rather than close the
+/// listener on them (which resets them). Repeated, because which of
+/// "accept" and "shut down" the server's `select!` sees first is random.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_completed_before_the_shutdown_are_read_to_their_end() {
+    for round in 0..20 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let scripts: Vec<Script> = (0..3).map(|c| script(c, 50, c == 0)).collect();
+        for s in &scripts {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            send(&mut stream, &s.bytes).await;
+            stream.shutdown().await.unwrap();
+        }
+        let config = Config {
+            workers: 2,
+            grace: Duration::from_secs(30),
+            stats_every: None,
+        };
+        let summary = tokio::time::timeout(
+            Duration::from_secs(60),
+            server::serve(listener, config, std::future::ready(())),
+        )
+        .await
+        .expect("the server did not finish shutting down");
+        assert_eq!(summary, total(&scripts), "round {round}: lost or doubled");
+    }
+}
+
 #[test]
 fn the_summary_line_has_the_documented_format() {
     let summary = Summary {

@@ -139,8 +139,13 @@ pub async fn serve(
         }
     }
 
-    // 1. Stop accepting.
-    drop(listener);
+    // 1. Stop accepting. Connections whose handshake the kernel has already
+    //    completed are open as far as their clients know (their `connect`
+    //    returned, and they may have sent lines): take them before closing
+    //    the listener, which would otherwise reset them.
+    for stream in accept_pending(listener) {
+        readers.spawn(read(stream, Arc::clone(&queue), Arc::clone(&counters)));
+    }
     // 2. Read the open connections to EOF, within the grace period.
     let all_read = async { while readers.join_next().await.is_some() {} };
     if tokio::time::timeout(config.grace, all_read).await.is_err() {
@@ -166,6 +171,41 @@ pub async fn serve(
         rejected: counters.rejected.load(Ordering::Relaxed),
         checksum: counters.checksum.load(Ordering::Relaxed),
     }
+}
+
+/// Closes `listener` and returns the connections already waiting in its
+/// backlog, taken without waiting for more (the listener is non-blocking, as
+/// tokio keeps it). Must be called inside the runtime.
+fn accept_pending(listener: TcpListener) -> Vec<TcpStream> {
+    let mut pending = Vec::new();
+    let listener = match listener.into_std() {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("closing the listener: {e}");
+            return pending;
+        }
+    };
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let stream = stream
+                    .set_nonblocking(true)
+                    .and_then(|()| TcpStream::from_std(stream));
+                match stream {
+                    Ok(stream) => pending.push(stream),
+                    Err(e) => eprintln!("accept: {e}"),
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            // That one was reset before we took it; the next may be fine.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+            Err(e) => {
+                eprintln!("accept: {e}");
+                break;
+            }
+        }
+    }
+    pending
 }
 
 /// One connection: push every good line, count every bad one, until EOF.
