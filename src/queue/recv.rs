@@ -246,7 +246,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// The queue's elements as a [`Stream`] that ends
+    /// The queue's elements as a [`Stream`](futures_core::Stream) that ends
     /// once the queue is closed and drained.
     ///
     /// Between items the stream keeps its waiter slot, so a long-lived
@@ -360,7 +360,7 @@ fn unparking_waker() -> Waker {
 ///
 /// Dropping it before it completes takes no element from the queue (see
 /// *Cancel safety* on [`Queue::recv`]). It implements
-/// [`FusedFuture`], so it can be used in
+/// [`FusedFuture`](futures_core::FusedFuture), so it can be used in
 /// `futures::select!` directly; polling it after it completed panics.
 ///
 /// ```

@@ -47,7 +47,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         OwnedRecv(Receiving::new(self))
     }
 
-    /// The queue's elements as a `'static` [`Stream`], owning a handle to
+    /// The queue's elements as a `'static` [`Stream`](futures_core::Stream), owning a handle to
     /// the queue: [`stream`] for a consumer that is spawned or stored.
     ///
     /// The stream ends once the queue is closed and drained. Like
@@ -91,7 +91,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
 ///
 /// `'static`, and `Send` and `Sync` when `T` is `Send`. Dropping it before it
 /// completes takes no element from the queue. It implements
-/// [`FusedFuture`]; polling it after it completed panics.
+/// [`FusedFuture`](futures_core::FusedFuture); polling it after it completed panics.
 ///
 /// ```
 /// use lazuli::{OwnedRecv, Queue};
