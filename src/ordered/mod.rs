@@ -54,6 +54,12 @@
 //!   that interval that is present throughout the call is skipped: the key
 //!   returned is at most any such key. If the interval holds no such key,
 //!   `next()` returns `None` and the iterator stays where it was.
+//! - **Nothing skipped behind a later insert**: if `next()` returns key
+//!   `b`, no key `a` of the interval below `b` whose insert completed
+//!   before `b`'s insert began (and still present) is skipped. A walk that
+//!   meets a node still being inserted waits for its inserter instead of
+//!   passing it. So an iterator that follows a writer appending keys in
+//!   order yields every key, in order.
 //! - **A resumed iterator**: a later `next()` searches the same interval
 //!   again, so a key inserted after a `None`, past the last key returned
 //!   (and before the back), comes out. A key inserted behind the front

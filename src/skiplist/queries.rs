@@ -28,11 +28,21 @@ type Window<'g, K, S> = (Option<NodeRef<'g, K, S>>, Option<NodeRef<'g, K, S>>);
 impl<K, S> RawSkipList<K, S> {
     /// The first node from `node` on (inclusive) at level 0 that is live,
     /// following `next` pointers: weakly consistent (see the module doc).
+    ///
+    /// A node still being inserted (linked at level 0, not yet fully
+    /// linked) is waited for, not skipped: its inserter holds its lock until
+    /// the node is fully linked. Skipping it would let a walk that reads its
+    /// flag before its inserter finishes, and its link after, return a key
+    /// inserted *later* (by the same writer, say) while missing this one: a
+    /// resumed iterator following an appending writer would skip a key.
     pub(crate) fn live_from<'g>(
         mut node: Option<NodeRef<'g, K, S>>,
         _guard: &'g Guard,
     ) -> Option<NodeRef<'g, K, S>> {
         while let Some(n) = node {
+            if !n.state().is_fully_linked() && !n.state().is_marked() {
+                Self::wait_for_owner(n);
+            }
             if n.is_live() {
                 return Some(n);
             }
