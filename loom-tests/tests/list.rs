@@ -39,4 +39,5 @@ ordered_models!(LazyList, "list", models::BOUND, {
     pop_front_pop_back_split_two: [VALIDATION_FAILED],
     replace_remove: [REPLACE_SAW_CHANGE, VALUE_REPLACED],
     front_pop_front: [ORDERED_QUERY_RETRIED],
+    a_resumed_iterator_follows_an_appending_writer: [],
 });

@@ -42,4 +42,5 @@ ordered_models!(LazySkipList, "skiplist", models::BOUND, {
     replace_remove: [VALUE_REPLACED, REPLACE_SAW_CHANGE],
     pop_front_pop_back_split_two: [LOCK_CONTENDED],
     front_pop_front: [ORDERED_QUERY_RETRIED],
+    a_resumed_iterator_follows_an_appending_writer: [WALK_WAITED_FOR_INSERTER],
 });

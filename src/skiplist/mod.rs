@@ -234,6 +234,10 @@ pub mod paths {
         Path::new("an ordered query found its window changing and retried");
     /// `Entry::remove` reached another node of its key and searched again.
     pub static ENTRY_REMOVE_STALE: Path = Path::new("Entry::remove met a stale path");
+    /// A level-0 walk (an iterator's `next`) met a node still being
+    /// inserted and waited for its inserter instead of passing it.
+    pub static WALK_WAITED_FOR_INSERTER: Path =
+        Path::new("a level-0 walk met a half-linked node and waited for its inserter");
     /// `pop_front`/`pop_back` waited for a node being inserted or removed.
     pub static POP_WAITED: Path = Path::new("a pop waited for an end being updated");
 }

@@ -41,6 +41,7 @@ impl<K, S> RawSkipList<K, S> {
     ) -> Option<NodeRef<'g, K, S>> {
         while let Some(n) = node {
             if !n.state().is_fully_linked() && !n.state().is_marked() {
+                cover!(paths::WALK_WAITED_FOR_INSERTER);
                 Self::wait_for_owner(n);
             }
             if n.is_live() {
