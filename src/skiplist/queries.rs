@@ -40,12 +40,16 @@ impl<K, S> RawSkipList<K, S> {
         _guard: &'g Guard,
     ) -> Option<NodeRef<'g, K, S>> {
         while let Some(n) = node {
-            if !n.state().is_fully_linked() && !n.state().is_marked() {
-                cover!(paths::WALK_WAITED_FOR_INSERTER);
-                Self::wait_for_owner(n);
-            }
             if n.is_live() {
                 return Some(n);
+            }
+            // Not live and not marked: not fully linked yet.
+            if !n.state().is_marked() {
+                cover!(paths::WALK_WAITED_FOR_INSERTER);
+                Self::wait_for_owner(n);
+                if n.is_live() {
+                    return Some(n);
+                }
             }
             node = n.next_ref(0);
         }
