@@ -141,6 +141,7 @@ impl<K, S> RawSkipList<K, S> {
 
     /// The paper's `findNode`: search without locks from the top level in use
     /// (at least `at_least` levels), recording the window at every level.
+    #[inline(always)]
     fn find<'g, Q>(&'g self, key: &Q, at_least: usize, guard: &'g Guard) -> Search<'g, K, S>
     where
         K: Borrow<Q>,
