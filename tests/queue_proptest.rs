@@ -24,13 +24,18 @@ enum Op {
     IntoIter,
 }
 
+/// `Close` and `IntoIter` are rare: `IntoIter` ends a program and `Close`
+/// turns the rest of it into pops, so at 1 in 182 each a program runs about
+/// as long as `MAX_OPS` allows (many laps, with spare chunks recycled) and
+/// about half of the programs close somewhere. At 1 in 20 the mean program
+/// ended after 8.6 operations and hardly any reached a fourth lap.
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => any::<u16>().prop_map(Op::Push),
-        4 => Just(Op::Pop),
-        3 => any::<u16>().prop_map(Op::PushMut),
-        3 => Just(Op::PopMut),
-        2 => Just(Op::Len),
+        60 => any::<u16>().prop_map(Op::Push),
+        40 => Just(Op::Pop),
+        30 => any::<u16>().prop_map(Op::PushMut),
+        30 => Just(Op::PopMut),
+        20 => Just(Op::Len),
         1 => Just(Op::Close),
         1 => Just(Op::IntoIter),
     ]

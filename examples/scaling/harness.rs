@@ -198,9 +198,15 @@ mod tests {
     #[test]
     fn every_thread_is_counted() {
         let timing = Timing::new(Duration::from_millis(20));
-        let workers: Vec<_> = (0..2).map(|_| || 1u64).collect();
+        // Each worker counts in its own half of the total, so a worker whose
+        // operations went missing shows up as a zero half.
+        let workers: Vec<_> = (0..2u32).map(|i| move || 1u64 << (32 * i)).collect();
         let run = run_threads(workers, timing);
-        assert!(run.ops > 0, "no operation was counted");
+        assert!(
+            run.ops & 0xFFFF_FFFF > 0,
+            "worker 0's operations were not counted"
+        );
+        assert!(run.ops >> 32 > 0, "worker 1's operations were not counted");
         assert!(
             run.window >= Duration::from_millis(15),
             "window {:?}",

@@ -235,7 +235,11 @@ fn close_races_a_push_at_a_lap_end() {
     explore(
         "queue: close || push at a lap end",
         THREE_THREAD_BOUND,
-        &[&PUSH_SAW_CLOSED],
+        &[
+            &PUSH_SAW_CLOSED,
+            &HAND_OVER_SAW_CLOSE,
+            &HAND_OVER_KEPT_CLOSED,
+        ],
         || {
             let queue = Arc::new(Queue::new());
             queue.push(0).unwrap(); // the next push ends the lap
@@ -303,7 +307,12 @@ fn finished_chunks_are_reused_and_elements_dropped_exactly_once() {
             if let Some(c) = queue.pop() {
                 all.push(c.value);
             }
-            assert!(all.len() >= 2, "{all:?}");
+            // 2 was queued before the spawn and 3 was pushed before the
+            // join, so at least [2, 3] came out, in the producer's order.
+            assert!(
+                all.len() >= 2 && all[..] == [2, 3, 4][..all.len()],
+                "not a prefix of [2, 3, 4]: {all:?}"
+            );
             drop(queue); // drops what is left
             assert_eq!(drops.count(), 5, "every element dropped exactly once");
         },

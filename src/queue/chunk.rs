@@ -10,6 +10,7 @@
 //!   #[repr(C)], allocated zeroed on the heap, 64-byte aligned:
 //!   +---------------------------------------------------------------+
 //!   | next | lap                  written once per lap, read at lap ends
+//!   | waiting_next                 the waiting list's link (reclaim.rs)
 //!   +---------------------------------------------------------------+
 //!   | states: [AtomicU8; CHUNK]    one byte per slot, 64 per cache line
 //!   | values: [MaybeUninit<T>; CHUNK]   the elements, stored inline
@@ -87,8 +88,9 @@ pub(super) const VOID: u8 = 1 << 3;
 ///
 /// A producer publishes a few instructions after its claim, so a consumer
 /// that finds the slot empty is almost always racing a producer that is
-/// about to write; 64 checks with a spin hint between them (about 2 µs on
-/// the development machine) cover that, and only a producer that was
+/// about to write; 64 checks with a spin hint between them (1 to 2 µs on
+/// the development VMs, see `claim.rs` for what a hint costs) cover that,
+/// and only a producer that was
 /// preempted between its claim and its write is skipped. The bound is what
 /// keeps the queue lock-free. Under loom it is 0: the model skips at once,
 /// which is the path that needs checking.
@@ -157,6 +159,8 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
             reach: UnsafeCell::new(()),
         }));
         // SAFETY: fresh, so exclusively ours.
+        // memory ordering: Relaxed: the chunk is private until the Release
+        // CAS or store that publishes it.
         unsafe { &*chunk }.lap.store(lap, Ordering::Relaxed);
         chunk
     }

@@ -157,9 +157,19 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return true,
+                Ok(_) => {
+                    if seen & CLOSED != 0 {
+                        cover!(paths::HAND_OVER_KEPT_CLOSED);
+                    }
+                    return true;
+                }
                 // `close` set its bit meanwhile: try again with it.
-                Err(actual) => seen = actual,
+                Err(actual) => {
+                    if actual & CLOSED != 0 && seen & CLOSED == 0 {
+                        cover!(paths::HAND_OVER_SAW_CLOSE);
+                    }
+                    seen = actual;
+                }
             }
         }
         false
@@ -187,6 +197,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// lap's last producer to hand it over, then do it ourselves.
     #[cold]
     pub(super) fn wait_for_tail_hand_over(&self, index: usize) {
+        // memory ordering: Relaxed: only watches for the index to move; the
+        // Acquire load below is what the help relies on.
         if self.patient(|| self.tail.index.load(Ordering::Relaxed) & !CLOSED != index & !CLOSED) {
             return;
         }
@@ -222,6 +234,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// lap's last consumer to hand it over, then do it ourselves.
     #[cold]
     pub(super) fn wait_for_head_hand_over(&self, index: usize) {
+        // memory ordering: Relaxed, as in `wait_for_tail_hand_over`.
         if self.patient(|| self.head.index.load(Ordering::Relaxed) != index) {
             return;
         }
