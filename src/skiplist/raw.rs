@@ -225,30 +225,11 @@ impl<K, S> RawSkipList<K, S> {
         expect: impl Fn(usize) -> *mut Node<K, S>,
         check_succ: bool,
     ) -> Option<PredLocks<'g>> {
-        let result = Self::try_lock_preds(search, height, expect, check_succ);
-        match result {
-            Ok(locks) => Some(locks),
-            Err(marked) => {
-                cover!(crate::lazy::paths::VALIDATION_FAILED);
-                if let Some(node) = marked {
-                    Self::wait_for_owner(node);
-                }
-                None
-            }
-        }
-    }
-
-    /// `lock_preds` without the waiting: `Err(Some(node))` when `node` (a
-    /// predecessor or successor) was found marked, `Err(None)` when a link
-    /// had changed.
-    fn try_lock_preds<'g>(
-        search: &Search<'g, K, S>,
-        height: usize,
-        expect: impl Fn(usize) -> *mut Node<K, S>,
-        check_succ: bool,
-    ) -> Result<PredLocks<'g>, Option<NodeRef<'g, K, S>>> {
         let mut locks: PredLocks<'g> = Default::default();
         let mut previous: Option<NodeRef<'g, K, S>> = None;
+        // On a failed validation: `Some(node)` when `node` (a predecessor or
+        // successor) was found marked, `None` when a link had changed.
+        let mut failed: Option<Option<NodeRef<'g, K, S>>> = None;
         for (level, lock) in locks.iter_mut().enumerate().take(height) {
             let pred = search.preds[level];
             // Predecessors go leftwards (to smaller keys) as levels go up, so
@@ -267,16 +248,24 @@ impl<K, S> RawSkipList<K, S> {
                 None
             };
             if !lazy::validate(pred.state(), pred.link(level), succ_raw, succ_state) {
-                let marked = if pred.state().is_marked() {
+                failed = Some(if pred.state().is_marked() {
                     Some(pred)
                 } else {
                     succ.filter(|s| check_succ && s.state().is_marked())
-                };
-                // `locks` is dropped here, before the caller waits.
-                return Err(marked);
+                });
+                break;
             }
         }
-        Ok(locks)
+        let Some(marked) = failed else {
+            return Some(locks);
+        };
+        // The locks are released before waiting.
+        drop(locks);
+        cover!(crate::lazy::paths::VALIDATION_FAILED);
+        if let Some(node) = marked {
+            Self::wait_for_owner(node);
+        }
+        None
     }
 
     /// Insert `key` if absent; otherwise do what `existing` says with the
