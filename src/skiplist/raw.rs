@@ -653,25 +653,22 @@ unsafe fn retire_node<K, S>(node: *mut Node<K, S>, guard: &Guard) {
 
 impl<K, S> Drop for RawSkipList<K, S> {
     fn drop(&mut self) {
-        /// Keeps destroying the remaining nodes (and the head) if one node's
-        /// `Drop` panics.
-        struct Rest<'a, K, S>(&'a mut RawSkipList<K, S>);
-        impl<K, S> Drop for Rest<'_, K, S> {
-            fn drop(&mut self) {
-                while let Some(node) = self.0.pop_front_mut() {
-                    // SAFETY: unlinked with exclusive access.
-                    unsafe { Node::destroy(node.as_ptr()) };
-                }
-                // SAFETY: the head, freed once, with nothing linked.
-                unsafe { Node::destroy_head(self.0.head) };
-            }
+        /// # Safety
+        /// `node` was unlinked with exclusive access: no one else can reach
+        /// it, and it is destroyed once.
+        unsafe fn destroy<K, S>(node: NonNull<Node<K, S>>) {
+            // SAFETY: the caller's contract; `node` is not the head.
+            unsafe { Node::destroy(node.as_ptr()) }
         }
-        let rest = Rest(self);
-        while let Some(node) = rest.0.pop_front_mut() {
-            // SAFETY: unlinked with exclusive access. If its `Drop` panics,
-            // `rest` destroys the others while unwinding.
-            unsafe { Node::destroy(node.as_ptr()) };
+        /// # Safety
+        /// Called once, with no node linked.
+        unsafe fn destroy_head<K, S>(list: &mut RawSkipList<K, S>) {
+            // SAFETY: the caller's contract; the head came from `new_head`.
+            unsafe { Node::destroy_head(list.head) }
         }
-        drop(rest); // frees the head
+        // SAFETY: `pop_front_mut` unlinks each node with exclusive access
+        // before handing it out; `drain` calls `destroy_head` once, when
+        // nothing is left linked.
+        unsafe { lazy::drain(self, Self::pop_front_mut, destroy, destroy_head) }
     }
 }
