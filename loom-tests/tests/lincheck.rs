@@ -28,7 +28,7 @@ use std::fmt::Debug;
 
 use history::{History, Op};
 use lazuli::{ListMap, Queue, SkipMap};
-use lazuli_loom_tests::explore;
+use lazuli_loom_tests::{explore, Path};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -92,104 +92,108 @@ where
     }
 }
 
+/// Explores `model` as [`explore`] does, handing each execution a fresh
+/// subject made by `make` and a fresh clock, both shared (`Arc`) so that
+/// [`spawn_worker`] can hand them to the worker.
+fn explore_logged<T: Send + Sync + 'static>(
+    name: &str,
+    preemption_bound: usize,
+    reaches: &[&Path],
+    make: fn() -> T,
+    model: impl Fn(Arc<T>, Arc<LoomClock>) + Sync + Send + 'static,
+) {
+    explore(name, preemption_bound, reaches, move || {
+        let subject = Arc::new(make());
+        model(subject, Arc::new(LoomClock::default()));
+    });
+}
+
+/// Spawns the worker, thread 1 of the history: `script` makes its calls on
+/// `subject`, recording them in the worker's log, which joining returns.
+fn spawn_worker<T: Send + Sync + 'static, S: Spec + 'static>(
+    subject: &Arc<T>,
+    clock: &Arc<LoomClock>,
+    script: impl FnOnce(&T, &LoomClock, &mut Log<S>) + Send + 'static,
+) -> thread::JoinHandle<Log<S>> {
+    let (subject, clock) = (subject.clone(), clock.clone());
+    thread::spawn(move || {
+        let mut log = Log::new(1);
+        script(&subject, &clock, &mut log);
+        log
+    })
+}
+
 #[test]
 fn queue_histories_of_every_interleaving_are_linearizable() {
     use lazuli::queue::paths::CHUNK_RECYCLED;
-    explore(
-        "lincheck: queue push/pop x2 threads",
-        3,
-        &[&CHUNK_RECYCLED],
-        || {
-            let queue: Arc<Queue<u64>> = Arc::new(Queue::new());
-            let clock = Arc::new(LoomClock::default());
-            let mut main_log = Log::<QueueSpec>::new(0);
-            // Fill the first (2-slot) chunk: the concurrent pushes fill lap 1
-            // and link the next chunk while the pops finish and recycle lap 0's.
-            for v in [0, 1] {
-                main_log.record(&clock, QueueCall::Push(v), || {
-                    QueueRet::Pushed(queue.push(v).is_ok())
-                });
-            }
-            let worker = {
-                let (queue, clock) = (queue.clone(), clock.clone());
-                thread::spawn(move || {
-                    let mut log = Log::<QueueSpec>::new(1);
-                    log.record(&clock, QueueCall::Push(10), || {
-                        QueueRet::Pushed(queue.push(10).is_ok())
-                    });
-                    log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
-                    log
-                })
-            };
-            main_log.record(&clock, QueueCall::Push(20), || {
-                QueueRet::Pushed(queue.push(20).is_ok())
+    let name = "lincheck: queue push/pop x2 threads";
+    let make = Queue::<u64>::new;
+    explore_logged(name, 3, &[&CHUNK_RECYCLED], make, |queue, clock| {
+        let mut main_log = Log::<QueueSpec>::new(0);
+        // Fill the first (2-slot) chunk: the concurrent pushes fill lap 1
+        // and link the next chunk while the pops finish and recycle lap 0's.
+        for v in [0, 1] {
+            main_log.record(&clock, QueueCall::Push(v), || {
+                QueueRet::Pushed(queue.push(v).is_ok())
             });
+        }
+        let worker = spawn_worker(&queue, &clock, |queue, clock, log| {
+            log.record(clock, QueueCall::Push(10), || {
+                QueueRet::Pushed(queue.push(10).is_ok())
+            });
+            log.record(clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+        });
+        main_log.record(&clock, QueueCall::Push(20), || {
+            QueueRet::Pushed(queue.push(20).is_ok())
+        });
+        main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+        let worker_log = worker.join().unwrap();
+        // Quiescent: drain, recorded too, so the final state is checked.
+        for _ in 0..4 {
             main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
-            let worker_log = worker.join().unwrap();
-            // Quiescent: drain, recorded too, so the final state is checked.
-            for _ in 0..4 {
-                main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
-            }
-            assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
-        },
-    );
+        }
+        assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
+    });
 }
 
 #[test]
 fn queue_close_histories_are_linearizable() {
     use lazuli::queue::paths::PUSH_SAW_CLOSED;
-    explore(
-        "lincheck: queue push || close",
-        3,
-        &[&PUSH_SAW_CLOSED],
-        || {
-            let queue: Arc<Queue<u64>> = Arc::new(Queue::new());
-            let clock = Arc::new(LoomClock::default());
-            let worker = {
-                let (queue, clock) = (queue.clone(), clock.clone());
-                thread::spawn(move || {
-                    let mut log = Log::<QueueSpec>::new(1);
-                    for v in [1, 2] {
-                        log.record(&clock, QueueCall::Push(v), || {
-                            QueueRet::Pushed(queue.push(v).is_ok())
-                        });
-                    }
-                    log
-                })
-            };
-            let mut main_log = Log::<QueueSpec>::new(0);
-            main_log.record(&clock, QueueCall::Close, || QueueRet::Closed(queue.close()));
-            main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
-            let worker_log = worker.join().unwrap();
-            for _ in 0..2 {
-                main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+    let name = "lincheck: queue push || close";
+    let make = Queue::<u64>::new;
+    explore_logged(name, 3, &[&PUSH_SAW_CLOSED], make, |queue, clock| {
+        let worker = spawn_worker(&queue, &clock, |queue, clock, log| {
+            for v in [1, 2] {
+                log.record(clock, QueueCall::Push(v), || {
+                    QueueRet::Pushed(queue.push(v).is_ok())
+                });
             }
-            assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
-        },
-    );
+        });
+        let mut main_log = Log::<QueueSpec>::new(0);
+        main_log.record(&clock, QueueCall::Close, || QueueRet::Closed(queue.close()));
+        main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+        let worker_log = worker.join().unwrap();
+        for _ in 0..2 {
+            main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+        }
+        assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
+    });
 }
 
 /// The map model, shared by `SkipMap` and `ListMap` (same API): insert,
 /// remove ‖ insert, get; then get.
 macro_rules! map_model {
     ($name:literal, $map:ty, $path:expr) => {
-        explore($name, 3, &[&$path], || {
-            let map: Arc<$map> = Arc::new(<$map>::new());
-            let clock = Arc::new(LoomClock::default());
-            let worker = {
-                let (map, clock) = (map.clone(), clock.clone());
-                thread::spawn(move || {
-                    let mut log = Log::<MapSpec>::new(1);
-                    log.record(&clock, MapCall::Insert(1, 10), || {
-                        map.insert(1, 10);
-                        MapRet::Unit
-                    });
-                    log.record(&clock, MapCall::Remove(1), || {
-                        MapRet::Value(map.remove(&1).map(|e| *e.value()))
-                    });
-                    log
-                })
-            };
+        explore_logged($name, 3, &[&$path], <$map>::new, |map, clock| {
+            let worker = spawn_worker(&map, &clock, |map, clock, log| {
+                log.record(clock, MapCall::Insert(1, 10), || {
+                    map.insert(1, 10);
+                    MapRet::Unit
+                });
+                log.record(clock, MapCall::Remove(1), || {
+                    MapRet::Value(map.remove(&1).map(|e| *e.value()))
+                });
+            });
             let mut main_log = Log::<MapSpec>::new(0);
             main_log.record(&clock, MapCall::Insert(1, 20), || {
                 map.insert(1, 20);
@@ -228,20 +232,15 @@ fn listmap_histories_of_every_interleaving_are_linearizable() {
 #[test]
 #[should_panic(expected = "non-linearizable history")]
 fn a_lifo_impostor_is_reported_non_linearizable() {
-    explore("lincheck: negative control (LIFO impostor)", 2, &[], || {
-        let stack = Arc::new(loom::sync::Mutex::new(Vec::<u64>::new()));
-        let clock = Arc::new(LoomClock::default());
-        let worker = {
-            let (stack, clock) = (stack.clone(), clock.clone());
-            thread::spawn(move || {
-                let mut log = Log::<QueueSpec>::new(1);
-                log.record(&clock, QueueCall::Push(1), || {
-                    stack.lock().unwrap().push(1);
-                    QueueRet::Pushed(true)
-                });
-                log
-            })
-        };
+    let name = "lincheck: negative control (LIFO impostor)";
+    let make = || loom::sync::Mutex::new(Vec::<u64>::new());
+    explore_logged(name, 2, &[], make, |stack, clock| {
+        let worker = spawn_worker(&stack, &clock, |stack, clock, log| {
+            log.record(clock, QueueCall::Push(1), || {
+                stack.lock().unwrap().push(1);
+                QueueRet::Pushed(true)
+            });
+        });
         let mut main_log = Log::<QueueSpec>::new(0);
         main_log.record(&clock, QueueCall::Push(2), || {
             stack.lock().unwrap().push(2);

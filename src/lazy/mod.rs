@@ -16,6 +16,7 @@
 //! | [`retire`](fn@retire), [`retire_box`] | [`retire`](mod@retire) | exactly-once retirement through the epoch, with destructor panics contained |
 //! | [`LazyNode`], [`EntryNode`], [`PinnedEntry`] | [`entry`] | the guard-scoped entry: a node and value pointer plus an epoch guard, no reference count |
 //! | [`Length`] | [`len`] | a striped element count |
+//! | [`drain`](fn@drain) | [`drain`](mod@drain) | a structure's drop: its remaining nodes destroyed with exclusive access, the others still destroyed if one node's `Drop` panics |
 //!
 //! A structure built on these pieces supplies its node type (implementing
 //! [`LazyNode`]) and its search; everything about locking, marking, value
@@ -41,6 +42,7 @@ pub mod paths {
         Path::new("a replacement found the node marked or its value changed, and retried");
 }
 
+pub(crate) mod drain;
 pub(crate) mod entry;
 pub(crate) mod len;
 pub(crate) mod lock;
@@ -48,6 +50,7 @@ pub(crate) mod retire;
 pub(crate) mod state;
 pub(crate) mod value;
 
+pub(crate) use drain::drain;
 pub(crate) use entry::{EntryNode, LazyNode, PinnedEntry};
 pub(crate) use len::Length;
 pub(crate) use lock::NodeLockGuard;

@@ -598,19 +598,8 @@ impl<K, V> RawList<K, V> {
 
 impl<K, V> Drop for RawList<K, V> {
     fn drop(&mut self) {
-        /// Keeps dropping the remaining nodes if one node's `Drop` panics.
-        struct Rest<'a, K, V>(&'a mut RawList<K, V>);
-        impl<K, V> Drop for Rest<'_, K, V> {
-            fn drop(&mut self) {
-                while let Some(node) = self.0.pop_front_mut() {
-                    drop(node);
-                }
-            }
-        }
-        while let Some(node) = self.pop_front_mut() {
-            let rest = Rest(self);
-            drop(node);
-            core::mem::forget(rest);
-        }
+        // SAFETY: `pop_front_mut` hands out boxes that the list no longer
+        // owns, so dropping them is sound; there is nothing to finish.
+        unsafe { lazy::drain(self, Self::pop_front_mut, drop, |_| {}) }
     }
 }

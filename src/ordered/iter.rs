@@ -1,6 +1,7 @@
 //! Iterators over an [`OrderedMap`](super::OrderedMap): [`Iter`], [`Range`]
 //! (borrowing, weakly consistent, double-ended, resuming) and [`IntoIter`]
-//! (owning); and the cursor they share with the set's iterators.
+//! (owning); and the cursor, and the iterator impls written once by
+//! `cursor_iterators!`, that they share with the set's iterators.
 //!
 //! A borrowing iterator holds one epoch guard for its whole life, plus the
 //! last node it yielded from each end. Forwards it follows bottom-level
@@ -103,6 +104,90 @@ where
     }
 }
 
+/// Writes the `Iterator`, `DoubleEndedIterator` and `Debug` impls of a
+/// borrowing `Iter` and `Range` once, for the map's (`params: [K, V]`, keys
+/// `K`) here and the set's (`params: [T]`, keys `T`) in `set.rs`: both hold
+/// a [`Cursor`] (a range also its bounds) and turn each raw entry into the
+/// `Entry` of the module that invokes the macro.
+macro_rules! cursor_iterators {
+    (key: $K:ident, params: [$($P:ident),+]) => {
+        impl<'a, $($P,)+ F: $crate::ordered::Flavour> Iterator for Iter<'a, $($P,)+ F>
+        where
+            $K: Ord,
+        {
+            type Item = Entry<'a, $($P,)+ F>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                self.cursor
+                    .next_in::<$K>(::core::ops::Bound::Unbounded, ::core::ops::Bound::Unbounded)
+                    .map(Entry::new)
+            }
+        }
+
+        impl<$($P,)+ F: $crate::ordered::Flavour> DoubleEndedIterator for Iter<'_, $($P,)+ F>
+        where
+            $K: Ord,
+        {
+            fn next_back(&mut self) -> Option<Self::Item> {
+                self.cursor
+                    .next_back_in::<$K>(::core::ops::Bound::Unbounded, ::core::ops::Bound::Unbounded)
+                    .map(Entry::new)
+            }
+        }
+
+        impl<$($P,)+ F: $crate::ordered::Flavour> ::core::fmt::Debug for Iter<'_, $($P,)+ F> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct("Iter").finish_non_exhaustive()
+            }
+        }
+
+        impl<'a, Q, R, $($P,)+ F> Iterator for Range<'a, Q, R, $($P,)+ F>
+        where
+            $K: Ord + ::core::borrow::Borrow<Q>,
+            R: ::core::ops::RangeBounds<Q>,
+            Q: Ord + ?Sized,
+            F: $crate::ordered::Flavour,
+        {
+            type Item = Entry<'a, $($P,)+ F>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                self.cursor
+                    .next_in(self.range.start_bound(), self.range.end_bound())
+                    .map(Entry::new)
+            }
+        }
+
+        impl<Q, R, $($P,)+ F> DoubleEndedIterator for Range<'_, Q, R, $($P,)+ F>
+        where
+            $K: Ord + ::core::borrow::Borrow<Q>,
+            R: ::core::ops::RangeBounds<Q>,
+            Q: Ord + ?Sized,
+            F: $crate::ordered::Flavour,
+        {
+            fn next_back(&mut self) -> Option<Self::Item> {
+                self.cursor
+                    .next_back_in(self.range.start_bound(), self.range.end_bound())
+                    .map(Entry::new)
+            }
+        }
+
+        impl<Q, R, $($P,)+ F> ::core::fmt::Debug for Range<'_, Q, R, $($P,)+ F>
+        where
+            $K: Ord + ::core::borrow::Borrow<Q>,
+            R: ::core::ops::RangeBounds<Q> + ::core::fmt::Debug,
+            Q: Ord + ?Sized,
+            F: $crate::ordered::Flavour,
+        {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct("Range")
+                    .field("range", &self.range)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use cursor_iterators;
+
 /// An iterator over the entries of a map, in ascending key order. Weakly
 /// consistent and resuming (see the
 /// [iteration semantics](super#iteration-semantics)); holds an epoch pin
@@ -122,30 +207,6 @@ impl<'a, K: Ord, V, F: Flavour> Iter<'a, K, V, F> {
         Self {
             cursor: Cursor::new(raw),
         }
-    }
-}
-
-impl<'a, K: Ord, V, F: Flavour> Iterator for Iter<'a, K, V, F> {
-    type Item = Entry<'a, K, V, F>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_in::<K>(Bound::Unbounded, Bound::Unbounded)
-            .map(Entry::new)
-    }
-}
-
-impl<K: Ord, V, F: Flavour> DoubleEndedIterator for Iter<'_, K, V, F> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_back_in::<K>(Bound::Unbounded, Bound::Unbounded)
-            .map(Entry::new)
-    }
-}
-
-impl<K, V, F: Flavour> fmt::Debug for Iter<'_, K, V, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").finish_non_exhaustive()
     }
 }
 
@@ -187,49 +248,7 @@ where
     }
 }
 
-impl<'a, Q, R, K, V, F> Iterator for Range<'a, Q, R, K, V, F>
-where
-    K: Ord + Borrow<Q>,
-    R: RangeBounds<Q>,
-    Q: Ord + ?Sized,
-    F: Flavour,
-{
-    type Item = Entry<'a, K, V, F>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_in(self.range.start_bound(), self.range.end_bound())
-            .map(Entry::new)
-    }
-}
-
-impl<Q, R, K, V, F> DoubleEndedIterator for Range<'_, Q, R, K, V, F>
-where
-    K: Ord + Borrow<Q>,
-    R: RangeBounds<Q>,
-    Q: Ord + ?Sized,
-    F: Flavour,
-{
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_back_in(self.range.start_bound(), self.range.end_bound())
-            .map(Entry::new)
-    }
-}
-
-impl<Q, R, K, V, F> fmt::Debug for Range<'_, Q, R, K, V, F>
-where
-    K: Ord + Borrow<Q>,
-    R: RangeBounds<Q> + fmt::Debug,
-    Q: Ord + ?Sized,
-    F: Flavour,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Range")
-            .field("range", &self.range)
-            .finish_non_exhaustive()
-    }
-}
+cursor_iterators!(key: K, params: [K, V]);
 
 /// An owning iterator over the entries of a map, in ascending key order.
 /// Dropping it drops the remaining entries.

@@ -8,7 +8,7 @@ use core::ops::{Bound, Deref, RangeBounds};
 use core::ptr::NonNull;
 
 use super::entry::RawEntry;
-use super::iter::Cursor;
+use super::iter::{cursor_iterators, Cursor};
 use super::map::{clear, for_each_live};
 use super::raw::{Flavour, RawOrdered};
 use crate::lazy::EntryNode;
@@ -473,30 +473,6 @@ pub struct Iter<'a, T, F: Flavour> {
     cursor: Cursor<'a, F::Set<T>>,
 }
 
-impl<'a, T: Ord, F: Flavour> Iterator for Iter<'a, T, F> {
-    type Item = Entry<'a, T, F>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_in::<T>(Bound::Unbounded, Bound::Unbounded)
-            .map(Entry::new)
-    }
-}
-
-impl<T: Ord, F: Flavour> DoubleEndedIterator for Iter<'_, T, F> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_back_in::<T>(Bound::Unbounded, Bound::Unbounded)
-            .map(Entry::new)
-    }
-}
-
-impl<T, F: Flavour> fmt::Debug for Iter<'_, T, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").finish_non_exhaustive()
-    }
-}
-
 /// An iterator over the elements of a set in a range; weakly consistent and
 /// resuming; `!Send`.
 ///
@@ -516,49 +492,7 @@ where
     _bound: PhantomData<fn(&Q)>,
 }
 
-impl<'a, Q, R, T, F> Iterator for Range<'a, Q, R, T, F>
-where
-    T: Ord + Borrow<Q>,
-    R: RangeBounds<Q>,
-    Q: Ord + ?Sized,
-    F: Flavour,
-{
-    type Item = Entry<'a, T, F>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_in(self.range.start_bound(), self.range.end_bound())
-            .map(Entry::new)
-    }
-}
-
-impl<Q, R, T, F> DoubleEndedIterator for Range<'_, Q, R, T, F>
-where
-    T: Ord + Borrow<Q>,
-    R: RangeBounds<Q>,
-    Q: Ord + ?Sized,
-    F: Flavour,
-{
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.cursor
-            .next_back_in(self.range.start_bound(), self.range.end_bound())
-            .map(Entry::new)
-    }
-}
-
-impl<Q, R, T, F> fmt::Debug for Range<'_, Q, R, T, F>
-where
-    T: Ord + Borrow<Q>,
-    R: RangeBounds<Q> + fmt::Debug,
-    Q: Ord + ?Sized,
-    F: Flavour,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Range")
-            .field("range", &self.range)
-            .finish_non_exhaustive()
-    }
-}
+cursor_iterators!(key: T, params: [T]);
 
 /// An owning iterator over a set, ascending.
 ///

@@ -226,30 +226,11 @@ impl<K, S> RawSkipList<K, S> {
         expect: impl Fn(usize) -> *mut Node<K, S>,
         check_succ: bool,
     ) -> Option<PredLocks<'g>> {
-        let result = Self::try_lock_preds(search, height, expect, check_succ);
-        match result {
-            Ok(locks) => Some(locks),
-            Err(marked) => {
-                cover!(crate::lazy::paths::VALIDATION_FAILED);
-                if let Some(node) = marked {
-                    Self::wait_for_owner(node);
-                }
-                None
-            }
-        }
-    }
-
-    /// `lock_preds` without the waiting: `Err(Some(node))` when `node` (a
-    /// predecessor or successor) was found marked, `Err(None)` when a link
-    /// had changed.
-    fn try_lock_preds<'g>(
-        search: &Search<'g, K, S>,
-        height: usize,
-        expect: impl Fn(usize) -> *mut Node<K, S>,
-        check_succ: bool,
-    ) -> Result<PredLocks<'g>, Option<NodeRef<'g, K, S>>> {
         let mut locks: PredLocks<'g> = Default::default();
         let mut previous: Option<NodeRef<'g, K, S>> = None;
+        // On a failed validation: `Some(node)` when `node` (a predecessor or
+        // successor) was found marked, `None` when a link had changed.
+        let mut failed: Option<Option<NodeRef<'g, K, S>>> = None;
         for (level, lock) in locks.iter_mut().enumerate().take(height) {
             let pred = search.preds[level];
             // Predecessors go leftwards (to smaller keys) as levels go up, so
@@ -268,16 +249,24 @@ impl<K, S> RawSkipList<K, S> {
                 None
             };
             if !lazy::validate(pred.state(), pred.link(level), succ_raw, succ_state) {
-                let marked = if pred.state().is_marked() {
+                failed = Some(if pred.state().is_marked() {
                     Some(pred)
                 } else {
                     succ.filter(|s| check_succ && s.state().is_marked())
-                };
-                // `locks` is dropped here, before the caller waits.
-                return Err(marked);
+                });
+                break;
             }
         }
-        Ok(locks)
+        let Some(marked) = failed else {
+            return Some(locks);
+        };
+        // The locks are released before waiting.
+        drop(locks);
+        cover!(crate::lazy::paths::VALIDATION_FAILED);
+        if let Some(node) = marked {
+            Self::wait_for_owner(node);
+        }
+        None
     }
 
     /// Insert `key` if absent; otherwise do what `existing` says with the
@@ -665,25 +654,22 @@ unsafe fn retire_node<K, S>(node: *mut Node<K, S>, guard: &Guard) {
 
 impl<K, S> Drop for RawSkipList<K, S> {
     fn drop(&mut self) {
-        /// Keeps destroying the remaining nodes (and the head) if one node's
-        /// `Drop` panics.
-        struct Rest<'a, K, S>(&'a mut RawSkipList<K, S>);
-        impl<K, S> Drop for Rest<'_, K, S> {
-            fn drop(&mut self) {
-                while let Some(node) = self.0.pop_front_mut() {
-                    // SAFETY: unlinked with exclusive access.
-                    unsafe { Node::destroy(node.as_ptr()) };
-                }
-                // SAFETY: the head, freed once, with nothing linked.
-                unsafe { Node::destroy_head(self.0.head) };
-            }
+        /// # Safety
+        /// `node` was unlinked with exclusive access: no one else can reach
+        /// it, and it is destroyed once.
+        unsafe fn destroy<K, S>(node: NonNull<Node<K, S>>) {
+            // SAFETY: the caller's contract; `node` is not the head.
+            unsafe { Node::destroy(node.as_ptr()) }
         }
-        let rest = Rest(self);
-        while let Some(node) = rest.0.pop_front_mut() {
-            // SAFETY: unlinked with exclusive access. If its `Drop` panics,
-            // `rest` destroys the others while unwinding.
-            unsafe { Node::destroy(node.as_ptr()) };
+        /// # Safety
+        /// Called once, with no node linked.
+        unsafe fn destroy_head<K, S>(list: &mut RawSkipList<K, S>) {
+            // SAFETY: the caller's contract; the head came from `new_head`.
+            unsafe { Node::destroy_head(list.head) }
         }
-        drop(rest); // frees the head
+        // SAFETY: `pop_front_mut` unlinks each node with exclusive access
+        // before handing it out; `drain` calls `destroy_head` once, when
+        // nothing is left linked.
+        unsafe { lazy::drain(self, Self::pop_front_mut, destroy, destroy_head) }
     }
 }

@@ -87,6 +87,26 @@ fn whole_call<C: Copy>(rng: &mut Rng, calls: [C; 4]) -> C {
     calls[rng.below(4) as usize]
 }
 
+/// The call maker of [`keyed_plan`] shared by maps and sets: it draws one of
+/// `keyed` choices, or with `whole` one of `keyed + 2`; a choice below
+/// `keyed` is made by `keyed_call(choice, thread, index, key)`, the other two
+/// make one of `wholes` (see [`whole_call`]).
+fn keyed_or_whole<C: Copy>(
+    whole: bool,
+    keyed: u64,
+    keyed_call: impl Fn(u64, usize, usize, u64) -> C,
+    wholes: [C; 4],
+) -> impl FnMut(&mut Rng, usize, usize, u64) -> C {
+    move |rng, t, i, k| {
+        let choice = rng.below(if whole { keyed + 2 } else { keyed });
+        if choice < keyed {
+            keyed_call(choice, t, i, k)
+        } else {
+            whole_call(rng, wholes)
+        }
+    }
+}
+
 /// A specification keyed by `u64` (a map or a set), with the plans of its
 /// per-key and whole-structure histories.
 pub trait KeyedPlans: Spec + Sized {
@@ -103,17 +123,15 @@ impl KeyedPlans for MapSpec {
     const KIND: &'static str = "map";
 
     fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole_map: bool) -> Plan<Self> {
-        let call = |rng: &mut Rng, t, i, k| match rng.below(if whole_map { 12 } else { 10 }) {
+        use MapCall::{Back, Front, PopBack, PopFront};
+        let keyed = |choice, t, i, k| match choice {
             0..=2 => MapCall::Insert(k, unique_value(t, i)),
             3 => MapCall::GetOrInsert(k, unique_value(t, i)),
             4..=5 => MapCall::Get(k),
             6..=7 => MapCall::Remove(k),
-            8..=9 => MapCall::ContainsKey(k),
-            _ => {
-                use MapCall::{Back, Front, PopBack, PopFront};
-                whole_call(rng, [Front, Back, PopFront, PopBack])
-            }
+            _ => MapCall::ContainsKey(k),
         };
+        let call = keyed_or_whole(whole_map, 10, keyed, [Front, Back, PopFront, PopBack]);
         let len = whole_map.then_some(MapCall::Len);
         let prefill = |k| MapCall::Insert(k, 1000 + k);
         keyed_plan(rng, (threads, ops, keys), prefill, call, len)
@@ -124,15 +142,13 @@ impl KeyedPlans for SetSpec {
     const KIND: &'static str = "set";
 
     fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole_set: bool) -> Plan<Self> {
-        let call = |rng: &mut Rng, _, _, k| match rng.below(if whole_set { 10 } else { 8 }) {
+        use SetCall::{Back, Front, PopBack, PopFront};
+        let keyed = |choice, _, _, k| match choice {
             0..=2 => SetCall::Insert(k),
             3..=5 => SetCall::Remove(k),
-            6..=7 => SetCall::Contains(k),
-            _ => {
-                use SetCall::{Back, Front, PopBack, PopFront};
-                whole_call(rng, [Front, Back, PopFront, PopBack])
-            }
+            _ => SetCall::Contains(k),
         };
+        let call = keyed_or_whole(whole_set, 8, keyed, [Front, Back, PopFront, PopBack]);
         let len = whole_set.then_some(SetCall::Len);
         keyed_plan(rng, (threads, ops, keys), SetCall::Insert, call, len)
     }

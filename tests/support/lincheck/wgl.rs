@@ -176,24 +176,26 @@ pub fn check_with_budget<S: Spec>(init: &S, ops: &[Op<S>], budget: u64) -> Verdi
 
 /// Removes a call node and its return node from the list.
 fn lift(nodes: &mut [Node], call: usize) {
-    let ret = nodes[call].ret_node;
-    for id in [call, ret] {
-        let Node { prev, next, .. } = nodes[id];
-        nodes[prev].next = next;
-        if next != NIL {
-            nodes[next].prev = prev;
-        }
-    }
+    relink(nodes, call, true);
 }
 
 /// Undoes [`lift`]; the nodes still remember their neighbours.
 fn unlift(nodes: &mut [Node], call: usize) {
+    relink(nodes, call, false);
+}
+
+/// The one walk behind [`lift`] and [`unlift`]: lifting points each node's
+/// neighbours past it, call node first; unlifting points them back at it,
+/// in the reverse order, which restores the list exactly.
+fn relink(nodes: &mut [Node], call: usize, lift: bool) {
     let ret = nodes[call].ret_node;
-    for id in [ret, call] {
+    let order = if lift { [call, ret] } else { [ret, call] };
+    for id in order {
         let Node { prev, next, .. } = nodes[id];
-        nodes[prev].next = id;
+        let (prev_next, next_prev) = if lift { (next, prev) } else { (id, id) };
+        nodes[prev].next = prev_next;
         if next != NIL {
-            nodes[next].prev = id;
+            nodes[next].prev = next_prev;
         }
     }
 }
