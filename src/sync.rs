@@ -166,6 +166,18 @@ pub mod coverage {
     }
 }
 
+/// Declares the path counters of a protocol's `paths` module: each entry is
+/// its doc comment, its name and the text models print for it.
+#[cfg(loom)]
+macro_rules! paths {
+    ($($(#[$doc:meta])* $name:ident: $text:literal;)*) => {
+        $($(#[$doc])* pub static $name: $crate::sync::coverage::Path =
+            $crate::sync::coverage::Path::new($text);)*
+    };
+}
+#[cfg(loom)]
+pub(crate) use paths;
+
 /// Records that a path was taken (loom builds only; nothing otherwise).
 macro_rules! cover {
     ($path:path) => {

@@ -26,20 +26,19 @@
 /// (re-exported by each structure's `paths`).
 #[cfg(loom)]
 pub mod paths {
-    use crate::sync::coverage::Path;
-    /// A thread found a node lock held and waited for it.
-    pub static LOCK_CONTENDED: Path = Path::new("a node lock was held; the locker waited");
-    /// An update's validation failed, so it unlocked and searched again.
-    pub static VALIDATION_FAILED: Path = Path::new("validation failed; the update searched again");
-    /// An insert found its key's node marked and waited for the remover.
-    pub static INSERT_WAITED_FOR_REMOVER: Path =
-        Path::new("an insert found its key's node marked and waited for the remover");
-    /// A present key's value was replaced under its node's lock.
-    pub static VALUE_REPLACED: Path = Path::new("a value was replaced under the node lock");
-    /// A replacement found, under the lock, the node marked or its value
-    /// changed since it decided, and retried.
-    pub static REPLACE_SAW_CHANGE: Path =
-        Path::new("a replacement found the node marked or its value changed, and retried");
+    crate::sync::paths! {
+        /// A thread found a node lock held and waited for it.
+        LOCK_CONTENDED: "a node lock was held; the locker waited";
+        /// An update's validation failed, so it unlocked and searched again.
+        VALIDATION_FAILED: "validation failed; the update searched again";
+        /// An insert found its key's node marked and waited for the remover.
+        INSERT_WAITED_FOR_REMOVER: "an insert found its key's node marked and waited for the remover";
+        /// A present key's value was replaced under its node's lock.
+        VALUE_REPLACED: "a value was replaced under the node lock";
+        /// A replacement found, under the lock, the node marked or its value
+        /// changed since it decided, and retried.
+        REPLACE_SAW_CHANGE: "a replacement found the node marked or its value changed, and retried";
+    }
 }
 
 pub(crate) mod drain;

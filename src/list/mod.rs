@@ -161,16 +161,16 @@ use raw::{Node, RawList};
 #[doc(hidden)]
 pub mod paths {
     pub use crate::lazy::paths::*;
-    use crate::sync::coverage::Path;
-    /// A wait-free lookup stopped at its key's node and found it marked.
-    pub static LOOKUP_SAW_MARKED: Path = Path::new("a lookup found its key's node marked");
-    /// `front`/`back`/a bound found an end of its window marked and retried.
-    pub static ORDERED_QUERY_RETRIED: Path =
-        Path::new("an ordered query found its window's end marked and retried");
-    /// `Entry::remove` reached another node of its key and searched again.
-    pub static ENTRY_REMOVE_STALE: Path = Path::new("Entry::remove met a stale path");
-    /// `pop_back` found a node appended after the last one and retried.
-    pub static POP_BACK_APPENDED: Path = Path::new("pop_back found a node appended after the last");
+    crate::sync::paths! {
+        /// A wait-free lookup stopped at its key's node and found it marked.
+        LOOKUP_SAW_MARKED: "a lookup found its key's node marked";
+        /// `front`/`back`/a bound found an end of its window marked and retried.
+        ORDERED_QUERY_RETRIED: "an ordered query found its window's end marked and retried";
+        /// `Entry::remove` reached another node of its key and searched again.
+        ENTRY_REMOVE_STALE: "Entry::remove met a stale path";
+        /// `pop_back` found a node appended after the last one and retried.
+        POP_BACK_APPENDED: "pop_back found a node appended after the last";
+    }
 }
 
 /// The lazy list, as the structure behind an [`OrderedMap`] or an

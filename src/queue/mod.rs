@@ -177,47 +177,45 @@ use crate::sync::cover;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod paths {
-    use crate::sync::coverage::Path;
-    /// A consumer skipped a claimed slot whose value was not published yet.
-    pub static SLOT_SKIPPED: Path = Path::new("consumer skipped an unpublished slot");
-    /// A producer found its slot skipped and retried.
-    pub static PRODUCER_RETRIED: Path = Path::new("producer retried after a skip");
-    /// A producer gave a claimed slot up without a value (`push_iter`).
-    pub static SLOT_GIVEN_UP: Path = Path::new("producer gave a claimed slot up");
-    /// Two threads raced to link the next chunk and this one lost.
-    pub static LINK_RACE_LOST: Path = Path::new("lost the race to link a chunk");
-    /// A thread other than the lap's last producer handed the tail over.
-    pub static TAIL_HELPED: Path = Path::new("tail handed over by a helper");
-    /// A thread other than the lap's last consumer handed the head over.
-    pub static HEAD_HELPED: Path = Path::new("head handed over by a helper");
-    /// A consumer at a lap's end finished the tail's hand-over first.
-    pub static TAIL_FINISHED_BY_CONSUMER: Path =
-        Path::new("consumer finished the tail's hand-over");
-    /// A chunk was not complete at its lap's end and waited on the list.
-    pub static CHUNK_WAITED: Path = Path::new("incomplete chunk put on the waiting list");
-    /// A chunk from the waiting list was found complete later.
-    pub static WAITING_CHUNK_COMPLETED: Path = Path::new("waiting chunk found complete");
-    /// A finished chunk went to the spare slot at once.
-    pub static CHUNK_RECYCLED: Path = Path::new("finished chunk recycled at once");
-    /// A finished chunk went back on the waiting list (a helper was active).
-    pub static CHUNK_HELD_BACK: Path =
-        Path::new("finished chunk held back while a helper was active");
-    /// A lap-end helper found both hazard slots taken and was counted.
-    pub static HELPER_COUNTED: Path = Path::new("helper counted in helpers");
-    /// A helper's announced chunk was moved off before it was validated.
-    pub static HAZARD_RETRIED: Path = Path::new("helper re-announced a moved block");
-    /// A finished chunk was retired through the epoch (a helper was active).
-    pub static CHUNK_RETIRED: Path = Path::new("finished chunk retired through the epoch");
-    /// A lap was linked to a chunk taken from the spare slot.
-    pub static CHUNK_REUSED: Path = Path::new("spare chunk reused");
-    /// A push claim was refused by the CLOSED bit.
-    pub static PUSH_SAW_CLOSED: Path = Path::new("push refused by CLOSED");
-    /// The tail's hand-over CAS failed because `close` set its bit first.
-    pub static HAND_OVER_SAW_CLOSE: Path =
-        Path::new("tail hand-over CAS failed on a concurrent close");
-    /// The tail's hand-over moved the index to the next lap with `CLOSED`
-    /// set, keeping the bit.
-    pub static HAND_OVER_KEPT_CLOSED: Path = Path::new("tail hand-over kept the CLOSED bit");
+    crate::sync::paths! {
+        /// A consumer skipped a claimed slot whose value was not published yet.
+        SLOT_SKIPPED: "consumer skipped an unpublished slot";
+        /// A producer found its slot skipped and retried.
+        PRODUCER_RETRIED: "producer retried after a skip";
+        /// A producer gave a claimed slot up without a value (`push_iter`).
+        SLOT_GIVEN_UP: "producer gave a claimed slot up";
+        /// Two threads raced to link the next chunk and this one lost.
+        LINK_RACE_LOST: "lost the race to link a chunk";
+        /// A thread other than the lap's last producer handed the tail over.
+        TAIL_HELPED: "tail handed over by a helper";
+        /// A thread other than the lap's last consumer handed the head over.
+        HEAD_HELPED: "head handed over by a helper";
+        /// A consumer at a lap's end finished the tail's hand-over first.
+        TAIL_FINISHED_BY_CONSUMER: "consumer finished the tail's hand-over";
+        /// A chunk was not complete at its lap's end and waited on the list.
+        CHUNK_WAITED: "incomplete chunk put on the waiting list";
+        /// A chunk from the waiting list was found complete later.
+        WAITING_CHUNK_COMPLETED: "waiting chunk found complete";
+        /// A finished chunk went to the spare slot at once.
+        CHUNK_RECYCLED: "finished chunk recycled at once";
+        /// A finished chunk went back on the waiting list (a helper was active).
+        CHUNK_HELD_BACK: "finished chunk held back while a helper was active";
+        /// A lap-end helper found both hazard slots taken and was counted.
+        HELPER_COUNTED: "helper counted in helpers";
+        /// A helper's announced chunk was moved off before it was validated.
+        HAZARD_RETRIED: "helper re-announced a moved block";
+        /// A finished chunk was retired through the epoch (a helper was active).
+        CHUNK_RETIRED: "finished chunk retired through the epoch";
+        /// A lap was linked to a chunk taken from the spare slot.
+        CHUNK_REUSED: "spare chunk reused";
+        /// A push claim was refused by the CLOSED bit.
+        PUSH_SAW_CLOSED: "push refused by CLOSED";
+        /// The tail's hand-over CAS failed because `close` set its bit first.
+        HAND_OVER_SAW_CLOSE: "tail hand-over CAS failed on a concurrent close";
+        /// The tail's hand-over moved the index to the next lap with `CLOSED`
+        /// set, keeping the bit.
+        HAND_OVER_KEPT_CLOSED: "tail hand-over kept the CLOSED bit";
+    }
 }
 
 pub use self::exclusive::IntoIter;

@@ -201,27 +201,28 @@ use crate::sync::{cover, AtomicWaker};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod paths {
-    use crate::sync::coverage::Path;
-    /// A push (or a pass-on) moved a `WAITING` slot to `NOTIFIED`.
-    pub static WOKE_ONE: Path = Path::new("notify_one woke a waiter");
-    /// `notify_one` saw `armed != 0` but found no `WAITING` slot.
-    pub static FOUND_NONE: Path = Path::new("notify_one found nobody waiting");
-    /// A waiter's re-check after arming found an element (or the close).
-    pub static RECHECK_READY: Path = Path::new("re-check after arming was ready");
-    /// A waiter whose re-check found an element although it had already
-    /// been notified passed the notification on.
-    pub static RECHECK_PASSED_ON: Path = Path::new("notified waiter ready in re-check passed on");
-    /// A waiter dropped (cancelled, timed out) while `NOTIFIED` passed the
-    /// notification on.
-    pub static CANCEL_PASSED_ON: Path = Path::new("cancelled notified waiter passed on");
-    /// A notified waiter found its element taken and re-armed.
-    pub static REARMED: Path = Path::new("notified waiter re-armed");
-    /// `close` moved a `WAITING` slot to `NOTIFIED`.
-    pub static CLOSE_WOKE: Path = Path::new("close woke a waiter");
-    /// A consumer linked a registry page after the first: the registry grew.
-    pub static GREW: Path = Path::new("registry grew past its first page");
-    /// A consumer lost the race to link a new registry page.
-    pub static PAGE_RACE_LOST: Path = Path::new("lost the race to link a registry page");
+    crate::sync::paths! {
+        /// A push (or a pass-on) moved a `WAITING` slot to `NOTIFIED`.
+        WOKE_ONE: "notify_one woke a waiter";
+        /// `notify_one` saw `armed != 0` but found no `WAITING` slot.
+        FOUND_NONE: "notify_one found nobody waiting";
+        /// A waiter's re-check after arming found an element (or the close).
+        RECHECK_READY: "re-check after arming was ready";
+        /// A waiter whose re-check found an element although it had already
+        /// been notified passed the notification on.
+        RECHECK_PASSED_ON: "notified waiter ready in re-check passed on";
+        /// A waiter dropped (cancelled, timed out) while `NOTIFIED` passed the
+        /// notification on.
+        CANCEL_PASSED_ON: "cancelled notified waiter passed on";
+        /// A notified waiter found its element taken and re-armed.
+        REARMED: "notified waiter re-armed";
+        /// `close` moved a `WAITING` slot to `NOTIFIED`.
+        CLOSE_WOKE: "close woke a waiter";
+        /// A consumer linked a registry page after the first: the registry grew.
+        GREW: "registry grew past its first page";
+        /// A consumer lost the race to link a new registry page.
+        PAGE_RACE_LOST: "lost the race to link a registry page";
+    }
 }
 
 /// Slot state: owned by nobody.

@@ -209,37 +209,31 @@ use raw::RawSkipList;
 #[doc(hidden)]
 pub mod paths {
     pub use crate::lazy::paths::*;
-    use crate::sync::coverage::Path;
-    /// An insert found its key's node not yet fully linked and waited for its
-    /// inserter.
-    pub static INSERT_WAITED_FOR_INSERTER: Path =
-        Path::new("an insert found its key's node half-linked and waited for the inserter");
-    /// A wait-free lookup stopped at its key's node and found it not live.
-    pub static LOOKUP_SAW_NOT_LIVE: Path =
-        Path::new("a lookup found its key's node half-linked or marked");
-    /// A remove found its key's node not live (half-linked or marked) and
-    /// reported the key absent.
-    pub static REMOVE_SAW_NOT_LIVE: Path =
-        Path::new("a remove found its key's node half-linked or marked");
-    /// A remover locked its candidate and found it marked by another.
-    pub static REMOVE_LOST_RACE: Path =
-        Path::new("a remover found its candidate marked under the lock");
-    /// A remover's predecessor validation failed after marking; it searched
-    /// again keeping the mark.
-    pub static REMOVE_REVALIDATED: Path =
-        Path::new("a remover revalidated its predecessors after marking");
-    /// An ordered query found an end of its window half-linked, marked or
-    /// moved, and retried.
-    pub static ORDERED_QUERY_RETRIED: Path =
-        Path::new("an ordered query found its window changing and retried");
-    /// `Entry::remove` reached another node of its key and searched again.
-    pub static ENTRY_REMOVE_STALE: Path = Path::new("Entry::remove met a stale path");
-    /// A level-0 walk (an iterator's `next`) met a node still being
-    /// inserted and waited for its inserter instead of passing it.
-    pub static WALK_WAITED_FOR_INSERTER: Path =
-        Path::new("a level-0 walk met a half-linked node and waited for its inserter");
-    /// `pop_front`/`pop_back` waited for a node being inserted or removed.
-    pub static POP_WAITED: Path = Path::new("a pop waited for an end being updated");
+    crate::sync::paths! {
+        /// An insert found its key's node not yet fully linked and waited for its
+        /// inserter.
+        INSERT_WAITED_FOR_INSERTER: "an insert found its key's node half-linked and waited for the inserter";
+        /// A wait-free lookup stopped at its key's node and found it not live.
+        LOOKUP_SAW_NOT_LIVE: "a lookup found its key's node half-linked or marked";
+        /// A remove found its key's node not live (half-linked or marked) and
+        /// reported the key absent.
+        REMOVE_SAW_NOT_LIVE: "a remove found its key's node half-linked or marked";
+        /// A remover locked its candidate and found it marked by another.
+        REMOVE_LOST_RACE: "a remover found its candidate marked under the lock";
+        /// A remover's predecessor validation failed after marking; it searched
+        /// again keeping the mark.
+        REMOVE_REVALIDATED: "a remover revalidated its predecessors after marking";
+        /// An ordered query found an end of its window half-linked, marked or
+        /// moved, and retried.
+        ORDERED_QUERY_RETRIED: "an ordered query found its window changing and retried";
+        /// `Entry::remove` reached another node of its key and searched again.
+        ENTRY_REMOVE_STALE: "Entry::remove met a stale path";
+        /// A level-0 walk (an iterator's `next`) met a node still being
+        /// inserted and waited for its inserter instead of passing it.
+        WALK_WAITED_FOR_INSERTER: "a level-0 walk met a half-linked node and waited for its inserter";
+        /// `pop_front`/`pop_back` waited for a node being inserted or removed.
+        POP_WAITED: "a pop waited for an end being updated";
+    }
 }
 
 /// The lazy skiplist, as the structure behind an [`OrderedMap`] or an
