@@ -31,7 +31,7 @@ ordered_models!(LazyList, "list", models::BOUND, {
     insert_insert_same_key_makes_one_node: [VALUE_REPLACED, VALIDATION_FAILED],
     get_or_insert_get_or_insert_agree: [VALIDATION_FAILED],
     insert_remove_neighbours: [VALIDATION_FAILED, LOCK_CONTENDED],
-    insert_remove_same_key: [],
+    insert_remove_same_key: [LOCK_CONTENDED],
     remove_remove_one_winner: [VALIDATION_FAILED, LOCK_CONTENDED],
     remove_remove_adjacent: [VALIDATION_FAILED],
     remove_get: [LOOKUP_SAW_MARKED],
@@ -40,4 +40,7 @@ ordered_models!(LazyList, "list", models::BOUND, {
     replace_remove: [REPLACE_SAW_CHANGE, VALUE_REPLACED],
     front_pop_front: [ORDERED_QUERY_RETRIED],
     a_resumed_iterator_follows_an_appending_writer: [],
+    get_or_insert_meets_its_key_being_removed: [INSERT_WAITED_FOR_REMOVER],
+    entry_remove_races_a_remove: [ENTRY_REMOVE_STALE],
+    pop_back_races_an_append: [POP_BACK_APPENDED],
 });

@@ -115,7 +115,13 @@ fn two_pushes_two_waiters_each_gets_one() {
     explore(
         "signal: push; push || recv || recv",
         2,
-        &[&WOKE_ONE, &FOUND_NONE, &REARMED, &PAGE_RACE_LOST],
+        &[
+            &WOKE_ONE,
+            &FOUND_NONE,
+            &REARMED,
+            &PAGE_RACE_LOST,
+            &RECHECK_PASSED_ON,
+        ],
         || {
             let queue = Arc::new(Queue::<u32>::new());
             let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
@@ -138,7 +144,7 @@ fn a_consumer_cancelled_after_its_wakeup_does_not_strand_the_element() {
     explore(
         "signal: push || recv-then-cancel || recv",
         2,
-        &[&WOKE_ONE, &CANCEL_PASSED_ON],
+        &[&WOKE_ONE, &CANCEL_PASSED_ON, &RECHECK_PASSED_ON],
         || {
             let queue = Arc::new(Queue::<u32>::new());
             let canceller = spawn_on(&queue, |queue| {

@@ -43,4 +43,7 @@ ordered_models!(LazySkipList, "skiplist", models::BOUND, {
     pop_front_pop_back_split_two: [LOCK_CONTENDED],
     front_pop_front: [ORDERED_QUERY_RETRIED],
     a_resumed_iterator_follows_an_appending_writer: [WALK_WAITED_FOR_INSERTER],
+    get_or_insert_meets_its_key_being_removed: [INSERT_WAITED_FOR_REMOVER],
+    entry_remove_races_a_remove: [REMOVE_LOST_RACE],
+    pop_back_races_an_append: [POP_WAITED],
 });

@@ -69,7 +69,9 @@ impl<'a, R: RawOrdered> RawEntry<'a, R> {
     /// result only if the same node comes back with the same value pointer
     /// (a value box cannot be reused while pinned, so the value held
     /// throughout, including at the second query's linearization point).
-    /// Retries only when an update raced the query (lock-free).
+    /// Retries only when an update raced the query. Not lock-free: the
+    /// query itself may wait, on the node's lock, for an end of its window
+    /// that is being inserted or removed (`stable_window`).
     pub(crate) fn snapshot(
         raw: &'a R,
         query: impl Fn(&Guard) -> Option<NonNull<R::Node>>,

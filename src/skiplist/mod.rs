@@ -227,6 +227,13 @@ pub mod paths {
         /// moved, and retried.
         ORDERED_QUERY_RETRIED: "an ordered query found its window changing and retried";
         /// `Entry::remove` reached another node of its key and searched again.
+        ///
+        /// No model claims it, because it looks unreachable here: the
+        /// skiplist's `remove_found` searches *before* it reads the target's
+        /// mark, so a target unlinked before the search is seen marked (the
+        /// list reads the mark first, and its model reaches this path). The
+        /// retry stays as a guard; `entry_remove_races_a_remove` checks the
+        /// outcome on both structures.
         ENTRY_REMOVE_STALE: "Entry::remove met a stale path";
         /// A level-0 walk (an iterator's `next`) met a node still being
         /// inserted and waited for its inserter instead of passing it.

@@ -237,11 +237,13 @@ macro_rules! model_tests {
             let back: Vec<_> = map.iter().rev().map(|e| (*e.key(), *e.value())).collect();
             prop_assert_eq!(
                 back.into_iter().rev().collect::<Vec<_>>(),
-                want,
+                &want[..],
                 "backward iteration differs after {:?}",
                 op
             );
             prop_assert_eq!(map.len(), model.len(), "len differs after {:?}", op);
+            prop_assert_eq!(pair(map.front()), want.first().copied(), "front differs after {:?}", op);
+            prop_assert_eq!(pair(map.back()), want.last().copied(), "back differs after {:?}", op);
             Ok(())
         }
 
@@ -294,6 +296,11 @@ macro_rules! model_tests {
                     prop_assert_eq!(set.len(), model.len(), "len differs after {:?}", op);
                     prop_assert_eq!(set.front().map(|e| *e), model.first().copied());
                     prop_assert_eq!(set.back().map(|e| *e), model.last().copied());
+                    let forwards: Vec<u8> = set.iter().map(|e| *e).collect();
+                    prop_assert_eq!(&forwards, &model.iter().copied().collect::<Vec<_>>(), "iteration differs after {:?}", op);
+                    let mut backwards: Vec<u8> = set.iter().rev().map(|e| *e).collect();
+                    backwards.reverse();
+                    prop_assert_eq!(backwards, forwards, "backward iteration differs after {:?}", op);
                 }
                 prop_assert_eq!(set.into_iter().collect::<Vec<_>>(), model.into_iter().collect::<Vec<_>>());
             }

@@ -283,6 +283,74 @@ where
     });
 }
 
+pub fn get_or_insert_meets_its_key_being_removed<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("get_or_insert(1) || remove(1), 1 present", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10); // main's 1st insert: tall
+                           // The inserter is the spawned thread: it searches first, so
+                           // loom's DPOR explores it meeting the node marked but linked.
+        let inserter = spawn_on(&map, |map| *map.get_or_insert(1, 20).value());
+        let removed = map.remove(&1).map(|e| *e.value());
+        let got = inserter.join().unwrap();
+        assert_eq!(removed, Some(10), "the one remover of a present key wins");
+        match got {
+            // get_or_insert first: it kept 10, and the remove took it.
+            10 => assert!(keys(&map).is_empty(), "removed, yet present"),
+            // remove first: the key was absent, so 20 went in.
+            20 => {
+                assert_eq!(keys(&map), [1]);
+                assert_eq!(*map.get(&1).unwrap().value(), 20);
+            }
+            other => panic!("get_or_insert returned a value never inserted: {other}"),
+        }
+    });
+}
+
+pub fn entry_remove_races_a_remove<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("get(1).remove() || remove(1)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10);
+        map.insert(2, 0); // a successor, so the unlink has a link to move
+        let entry_remover = spawn_on(&map, |map| map.get(&1).is_some_and(|e| e.remove()));
+        let removed = map.remove(&1).map(|e| *e.value());
+        let by_entry = entry_remover.join().unwrap();
+        assert!(
+            by_entry ^ removed.is_some(),
+            "exactly one of the two removes wins: entry {by_entry}, remove {removed:?}"
+        );
+        assert_eq!(removed.unwrap_or(10), 10);
+        assert_eq!(keys(&map), [2]);
+        assert_eq!(map.len(), 1);
+    });
+}
+
+pub fn pop_back_races_an_append<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("pop_back || insert(2), 1 present", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1); // main's 1st insert: tall
+        let popper = spawn_on(&set, |set| set.pop_back().map(|e| *e));
+        set.insert(2); // main's 2nd insert: short
+        let popped = popper.join().unwrap();
+        // Before the append pop_back takes 1, after it 2; never nothing.
+        let left = match popped {
+            Some(1) => [2],
+            Some(2) => [1],
+            other => panic!("pop_back of a set never empty returned {other:?}"),
+        };
+        assert_eq!(elements(&set), left);
+        assert_eq!(set.len(), 1);
+    });
+}
+
 pub fn front_pop_front<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,

@@ -174,7 +174,7 @@ pub fn long_plan<S: KeyedPlans>(rng: &mut Rng) -> Plan<S> {
     S::plan(rng, 4, 600, 8, false)
 }
 
-/// Longer queue histories: 4 workers, 15 rounds of 10 operations each (600
+/// Longer queue histories: 4 workers, 25 rounds of 6 operations each (600
 /// in all), with a quiescent `len` after each round. Rounds are short because
 /// the whole-history search grows fast with the width of dense rounds: with
 /// the dense recorder, rounds of 4×50 and 4×15 operations ran out of its step
