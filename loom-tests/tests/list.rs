@@ -42,5 +42,9 @@ ordered_models!(LazyList, "list", models::BOUND, {
     a_resumed_iterator_follows_an_appending_writer: [],
     get_or_insert_meets_its_key_being_removed: [INSERT_WAITED_FOR_REMOVER],
     entry_remove_races_a_remove: [ENTRY_REMOVE_STALE],
+    compare_insert_remove: [VALUE_REPLACED],
+    lower_bound_insert: [ORDERED_QUERY_RETRIED],
+    range_remove: [LOCK_CONTENDED],
+    clear_insert: [VALIDATION_FAILED, LOCK_CONTENDED],
     pop_back_races_an_append: [POP_BACK_APPENDED],
 });

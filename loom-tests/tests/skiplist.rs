@@ -45,5 +45,9 @@ ordered_models!(LazySkipList, "skiplist", models::BOUND, {
     a_resumed_iterator_follows_an_appending_writer: [WALK_WAITED_FOR_INSERTER],
     get_or_insert_meets_its_key_being_removed: [INSERT_WAITED_FOR_REMOVER],
     entry_remove_races_a_remove: [REMOVE_LOST_RACE],
+    compare_insert_remove: [INSERT_WAITED_FOR_REMOVER, VALUE_REPLACED],
+    lower_bound_insert: [ORDERED_QUERY_RETRIED],
+    range_remove: [LOCK_CONTENDED],
+    clear_insert: [VALIDATION_FAILED, LOCK_CONTENDED, POP_WAITED],
     pop_back_races_an_append: [POP_WAITED],
 });

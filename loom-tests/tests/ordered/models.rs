@@ -351,6 +351,95 @@ where
     });
 }
 
+pub fn compare_insert_remove<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("compare_insert(1, 20 if 10) || remove(1), 1 -> 10", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10);
+        let replacer = spawn_on(&map, |map| {
+            *map.compare_insert(1, 20, |old| *old == 10).value()
+        });
+        let removed = map.remove(&1).map(|e| *e.value());
+        let shown = replacer.join().unwrap();
+        assert_eq!(
+            shown, 20,
+            "10 is replaced, or the key is absent: 20 either way"
+        );
+        match removed {
+            // Replaced first, then removed.
+            Some(20) => assert!(keys(&map).is_empty(), "removed, yet present"),
+            // Removed first: compare_insert found the key absent.
+            Some(10) => assert_eq!(*map.get(&1).unwrap().value(), 20),
+            other => panic!("the remove of a present key returned {other:?}"),
+        }
+    });
+}
+
+pub fn lower_bound_insert<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("lower_bound(>= 2) || insert(2); remove(3), {1, 3}", || {
+        let set = Arc::new(Set::<F>::new());
+        set.insert(1); // tall
+        set.insert(3); // short
+        let reader = spawn_on(&set, |set| {
+            set.lower_bound(core::ops::Bound::Included(&2)).map(|e| *e)
+        });
+        set.insert(2); // main's 3rd insert: tall
+        assert_eq!(set.remove(&3).map(|e| *e), Some(3));
+        let bound = reader.join().unwrap();
+        // Before the insert: 3; after it: 2 (3 is removed only after 2 is in).
+        assert!(
+            matches!(bound, Some(2) | Some(3)),
+            "the smallest key >= 2 is 2 or 3, got {bound:?}"
+        );
+        assert_eq!(elements(&set), [1, 2]);
+    });
+}
+
+pub fn range_remove<F: Flavour>(run: Run<'_>)
+where
+    Set<F>: Send + Sync,
+{
+    run.explore("range(1..=3) || remove(2), {1, 2, 3}", || {
+        let set = Arc::new(Set::<F>::new());
+        for k in 1..=3 {
+            set.insert(k);
+        }
+        let reader = spawn_on(&set, |set| {
+            set.range(1..=3).map(|e| *e).collect::<Vec<u32>>()
+        });
+        assert_eq!(set.remove(&2).map(|e| *e), Some(2));
+        let seen = reader.join().unwrap();
+        // 1 and 3 are present throughout, so they come out; 2 may or may not.
+        assert!(
+            seen == [1, 2, 3] || seen == [1, 3],
+            "range yielded {seen:?}"
+        );
+        assert_eq!(elements(&set), [1, 3]);
+    });
+}
+
+pub fn clear_insert<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("clear() || insert(2), {1}", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10);
+        let clearer = spawn_on(&map, |map| map.clear());
+        map.insert(2, 20);
+        clearer.join().unwrap();
+        // clear removes what it meets: 1 always, 2 if it was there in time.
+        let left = keys(&map);
+        assert!(left.is_empty() || left == [2], "left after clear: {left:?}");
+        assert_eq!(map.len(), left.len());
+    });
+}
+
 pub fn front_pop_front<F: Flavour>(run: Run<'_>)
 where
     Set<F>: Send + Sync,
