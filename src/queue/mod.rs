@@ -20,9 +20,9 @@
 //!     `PATIENCE` times, then leaves it on the waiting list.
 //!
 //!   With a spin hint between checks, the longest of these is 1 to 2 µs on
-//!   the development VMs (a hint takes 16 to 28 ns there). A claim that loses a CAS race pauses for 64
-//!   to 256 spin hints before it retries; it waits for no one (the winner
-//!   has finished its claim), it only steps aside.
+//!   the development VMs (a hint takes 16 to 28 ns there). A claim that
+//!   loses a CAS race pauses for 256 spin hints before it retries; it waits
+//!   for no one (the winner has finished its claim), it only steps aside.
 //! * **Linearizable** `push`, `pop` and `close`: each takes effect at one
 //!   instant between its call and its return. Elements pushed by one thread
 //!   are popped in the order they were pushed, batches included.
@@ -73,8 +73,8 @@
 //!   the CAS, and `block` only changes while the index sits at a lap's end,
 //!   so `block` is the chunk of the claimed slot. Write the value and set the
 //!   slot's `WRITTEN` bit (`chunk.rs` has the slot states). A failed CAS
-//!   backs off for 64, then 128, then 256 spin hints, which lets the winner
-//!   run a burst with the index and slot lines in its cache (`claim.rs`).
+//!   backs off for 256 spin hints, which lets the winner run a burst with
+//!   the index and slot lines in its cache (`claim.rs`).
 //! * **pop**: load the head index; if its position is below the tail's
 //!   position (remembered in `seen_tail` when it was last read, so a backlog
 //!   is drained without touching the producers' line) CAS it one further and
