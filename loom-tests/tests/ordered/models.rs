@@ -71,8 +71,9 @@ where
     run.explore("insert(1) || insert(1)", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(2, 0); // a successor; main's 1st insert: tall
-                          // the spawned thread's 1st insert: tall, so the main thread can
-                          // meet it half-linked
+
+        // The spawned thread's 1st insert is tall, so the main thread can
+        // meet it half-linked.
         let other = spawn_on(&map, |map| *map.insert(1, 10).value());
         let mine = *map.insert(1, 20).value(); // main's 2nd: short
         let theirs = other.join().unwrap();
@@ -290,8 +291,9 @@ where
     run.explore("get_or_insert(1) || remove(1), 1 present", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(1, 10); // main's 1st insert: tall
-                           // The inserter is the spawned thread: it searches first, so
-                           // loom's DPOR explores it meeting the node marked but linked.
+
+        // The inserter is the spawned thread: it searches first, so loom's
+        // DPOR explores it meeting the node marked but linked.
         let inserter = spawn_on(&map, |map| *map.get_or_insert(1, 20).value());
         let removed = map.remove(&1).map(|e| *e.value());
         let got = inserter.join().unwrap();
@@ -465,9 +467,10 @@ where
     run.explore("iter resumed from 0 || insert(1); insert(2)", || {
         let map = Arc::new(Map::<F>::new());
         map.insert(0, 0); // tall
-                          // The reader is the spawned thread and the writer the main one, so
-                          // that loom's first schedule runs the writer's stores before the
-                          // reader's loads and its DPOR explores the other orders from there.
+
+        // The reader is the spawned thread and the writer the main one, so
+        // that loom's first schedule runs the writer's stores before the
+        // reader's loads and its DPOR explores the other orders from there.
         let reader = spawn_on(&map, |map| {
             let mut iter = map.iter();
             assert_eq!(iter.next().map(|e| *e.key()), Some(0));
