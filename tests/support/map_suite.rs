@@ -647,6 +647,12 @@ pub fn within_deadline<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Se
 /// the poisoned key, whose comparisons panic mid-search. Every poisoned call
 /// must panic; afterwards the map holds exactly the keys the threads' models
 /// say, and every key can still be updated (no lock was left held).
+///
+/// Neither structure compares keys while it holds a node lock today
+/// (searches take no lock, and validation compares links), so the
+/// "no lock left held" half guards that design: a change that compared
+/// keys under a lock would show up here as a hang, turned into a failure by
+/// `within_deadline`.
 pub fn panicking_ord<V: SuiteValue, M: SuiteMap<TouchyKey, V> + 'static>() {
     let t = threads() as u64;
     let ops = scaled(2_000);
