@@ -83,8 +83,8 @@ pub(crate) fn spin_loop() {
 /// finds the contended cache lines still in its own cache. Under loom and
 /// Miri it does nothing: a delay is not an event, the checkers' schedules
 /// already include every order the delay could produce, and under Miri
-/// each hint costs an interpreted step (the queue's claim backoff spins up
-/// to 256 of them).
+/// each hint costs an interpreted step (the queue's claim backoff is 256
+/// of them).
 #[inline]
 pub(crate) fn contention_pause(n: u32) {
     #[cfg(not(any(loom, miri)))]

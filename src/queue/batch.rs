@@ -7,7 +7,7 @@
 //! reuse and no element is lost or dropped twice.
 
 use super::chunk::Published;
-use super::claim::{Backoff, Claim};
+use super::claim::Claim;
 #[cfg(loom)]
 use super::paths;
 use super::{PushError, Queue};
@@ -47,10 +47,9 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     pub fn push_iter<I: IntoIterator<Item = T>>(&self, values: I) -> Result<(), PushError<T>> {
         let mut values = values.into_iter();
         let mut carried = values.next();
-        let mut backoff = Backoff::new();
         while let Some(first) = carried.take() {
             let want = values.size_hint().0.saturating_add(1);
-            let Some(claim) = self.claim_tail(want, &mut backoff) else {
+            let Some(claim) = self.claim_tail(want) else {
                 return Err(PushError(first));
             };
             let mut run = Run {
@@ -86,9 +85,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// ```
     pub fn pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
         let mut moved = 0;
-        let mut backoff = Backoff::new();
         while moved < max {
-            let Some(claim) = self.claim_head(max - moved, &mut backoff) else {
+            let Some(claim) = self.claim_head(max - moved) else {
                 break;
             };
             let mut run = Drain {

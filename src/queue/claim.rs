@@ -15,7 +15,7 @@ use super::{Queue, CLOSED, STEP};
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{contention_pause, cover, load_decisive};
 
-/// The pause after a failed claim CAS: 256 spin hints per retry. What a
+/// Spin hints a claim pauses for after its CAS failed: 2^8 = 256. What a
 /// hint costs depends on the CPU: 16 ns on the Intel Xeon development VM
 /// and 28 ns on the AMD EPYC one (measured with a loop of `spin_loop()`),
 /// so the pause is 4 to 7 µs.
@@ -40,21 +40,7 @@ use crate::sync::{contention_pause, cover, load_decisive};
 /// is bounded, so progress stays lock-free; only a claim that lost a race
 /// pays it, never the empty path or an uncontended claim. Under loom the
 /// pause is nothing.
-pub(super) struct Backoff;
-
-/// Spin hints per pause: 2^8.
 const BACKOFF_HINTS: u32 = 1 << 8;
-
-impl Backoff {
-    pub(super) fn new() -> Self {
-        Backoff
-    }
-
-    #[inline]
-    pub(super) fn spin(&mut self) {
-        contention_pause(BACKOFF_HINTS);
-    }
-}
 
 /// One end of the queue: the claim index and the chunk it points into.
 pub(super) struct End<T, const CHUNK: usize> {
@@ -111,7 +97,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// Claims up to `want` (at least 1) slots at the tail, all in one lap.
     /// `None` if the queue is closed.
     #[inline]
-    pub(super) fn claim_tail(&self, want: usize, backoff: &mut Backoff) -> Option<Claim<T, CHUNK>> {
+    pub(super) fn claim_tail(&self, want: usize) -> Option<Claim<T, CHUNK>> {
         loop {
             // memory ordering: Acquire pairs with the Release CAS that moved
             // the index to this lap (or a claim continuing its release
@@ -157,7 +143,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                         count,
                     });
                 }
-                Err(_) => backoff.spin(),
+                Err(_) => contention_pause(BACKOFF_HINTS),
             }
         }
     }
@@ -165,7 +151,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// Claims up to `want` (at least 1) slots at the head that producers
     /// have claimed, all in one lap. `None` if the queue is empty.
     #[inline]
-    pub(super) fn claim_head(&self, want: usize, backoff: &mut Backoff) -> Option<Claim<T, CHUNK>> {
+    pub(super) fn claim_head(&self, want: usize) -> Option<Claim<T, CHUNK>> {
         loop {
             // memory ordering: Acquire, as for the tail in `claim_tail`.
             let head = load_decisive(&self.head.index, Ordering::Acquire);
@@ -224,7 +210,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                         count,
                     });
                 }
-                Err(_) => backoff.spin(),
+                Err(_) => contention_pause(BACKOFF_HINTS),
             }
         }
     }

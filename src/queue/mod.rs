@@ -159,7 +159,7 @@ mod reclaim;
 mod recv;
 mod signal;
 
-use self::claim::{Backoff, End};
+use self::claim::End;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -497,9 +497,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// measures what waking costs).
     #[inline]
     pub(crate) fn push_quiet(&self, mut value: T) -> Result<(), PushError<T>> {
-        let mut backoff = Backoff::new();
         loop {
-            let Some(claim) = self.claim_tail(1, &mut backoff) else {
+            let Some(claim) = self.claim_tail(1) else {
                 return Err(PushError(value));
             };
             // SAFETY: our claim holds the slot unfinished, which keeps the
@@ -531,9 +530,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// ```
     #[inline]
     pub fn pop(&self) -> Option<T> {
-        let mut backoff = Backoff::new();
         loop {
-            let claim = self.claim_head(1, &mut backoff)?;
+            let claim = self.claim_head(1)?;
             // SAFETY: our claim holds the slot unfinished (module docs).
             let chunk = unsafe { &*claim.chunk };
             // SAFETY: the slot was claimed by us, in the chunk's current lap.

@@ -251,15 +251,20 @@ where
         let other = spawn_on(&map, |map| map.remove(&1).map(|e| *e.value()));
         map.insert(1, 20);
         let removed = other.join().unwrap();
-        let left: Vec<(u32, u32)> = map.iter().map(|e| (*e.key(), *e.value())).collect();
-        match removed {
-            // The remove came first: the insert found the key absent.
-            Some(10) => assert_eq!(left, [(1, 20)], "the insert after the remove was lost"),
-            // The replacement came first: the remove took the new value.
-            Some(20) => assert!(left.is_empty(), "removed, yet present: {left:?}"),
-            other => panic!("remove of a present key returned {other:?}"),
-        }
+        after_a_write_of_20_and_a_remove(&map, removed);
     });
+}
+
+/// The outcomes of a write of 20 to key 1 (held 10) racing its remove:
+/// either the remove came first and took 10, and the write found the key
+/// absent and inserted 20; or the write came first and the remove took 20.
+fn after_a_write_of_20_and_a_remove<F: Flavour>(map: &Map<F>, removed: Option<u32>) {
+    let left: Vec<(u32, u32)> = map.iter().map(|e| (*e.key(), *e.value())).collect();
+    match removed {
+        Some(10) => assert_eq!(left, [(1, 20)], "the write after the remove was lost"),
+        Some(20) => assert!(left.is_empty(), "removed, yet present: {left:?}"),
+        other => panic!("remove of a present key returned {other:?}"),
+    }
 }
 
 pub fn pop_front_pop_back_split_two<F: Flavour>(run: Run<'_>)
@@ -369,13 +374,7 @@ where
             shown, 20,
             "10 is replaced, or the key is absent: 20 either way"
         );
-        match removed {
-            // Replaced first, then removed.
-            Some(20) => assert!(keys(&map).is_empty(), "removed, yet present"),
-            // Removed first: compare_insert found the key absent.
-            Some(10) => assert_eq!(*map.get(&1).unwrap().value(), 20),
-            other => panic!("the remove of a present key returned {other:?}"),
-        }
+        after_a_write_of_20_and_a_remove(&map, removed);
     });
 }
 
