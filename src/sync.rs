@@ -108,7 +108,10 @@ pub(crate) fn contention_pause(n: u32) {
 /// value, so loom no longer explores a stale read at these sites: at the
 /// index loads a stale value only makes the validating CAS fail, and at the
 /// emptiness check the real load is SeqCst and ordered by the readiness
-/// handshake's fences, which the queue's models check separately.
+/// handshake's fences. Because the RMW also synchronizes with the push's
+/// claim, the queue's signal models cannot see those fences; the handshake
+/// is checked over a plain-load source instead (`src/queue/handshake.rs`
+/// and its `handshake_*` models).
 #[inline(always)]
 pub(crate) fn load_decisive(atomic: &atomic::AtomicUsize, order: atomic::Ordering) -> usize {
     #[cfg(not(loom))]

@@ -24,12 +24,23 @@ use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use lazuli::queue::handshake::Tokens;
 use lazuli::queue::signal_paths::*;
 use lazuli::queue::{Recv, RecvTimeoutError};
 use lazuli::Queue;
 use lazuli_loom_tests::{explore, spawn_on};
 use loom::future::block_on;
 use loom::sync::Arc;
+
+/// Every wait in the model has ended: the signal counts no waiter (a
+/// count never taken back, or taken back twice, would show here).
+fn waits_balanced(queue: &Queue<u32>) {
+    assert_eq!(
+        queue.armed_waiters(),
+        0,
+        "the waiter count does not balance"
+    );
+}
 
 /// Polls a receive future once; if it is pending, waits to be woken and
 /// then drops it without polling again: a `select!` whose other arm won just
@@ -90,6 +101,7 @@ fn one_producer_one_consumer_no_lost_wakeup() {
                 "woken, but without the element"
             );
             producer.join().unwrap();
+            waits_balanced(&queue);
             assert_eq!(queue.pop(), None);
         },
     );
@@ -106,6 +118,7 @@ fn one_producer_one_blocking_consumer_no_lost_wakeup() {
             let producer = spawn_on(&queue, |queue| queue.push(1).unwrap());
             assert_eq!(queue.recv_blocking(), Some(1));
             producer.join().unwrap();
+            waits_balanced(&queue);
         },
     );
 }
@@ -132,6 +145,7 @@ fn two_pushes_two_waiters_each_gets_one() {
             let mine = block_on(queue.recv()).expect("the queue is never closed");
             let theirs = consumer.join().unwrap().expect("the queue is never closed");
             producer.join().unwrap();
+            waits_balanced(&queue);
             let mut got = [mine, theirs];
             got.sort_unstable();
             assert_eq!(got, [1, 2], "each push must reach one waiter");
@@ -165,6 +179,7 @@ fn a_consumer_cancelled_after_its_wakeup_does_not_strand_the_element() {
             queue.close();
             let cancelled_got = canceller.join().unwrap();
             producer.join().unwrap();
+            waits_balanced(&queue);
             match cancelled_got {
                 Some(1) => assert_eq!(got, 2),
                 None => assert_eq!(got, 1, "the cancelled consumer took nothing"),
@@ -186,6 +201,7 @@ fn close_races_with_registration() {
             let closer = spawn_on(&queue, |queue| assert!(queue.close()));
             assert_eq!(block_on(queue.recv()), None, "closed and empty");
             closer.join().unwrap();
+            waits_balanced(&queue);
         },
     );
 }
@@ -203,6 +219,7 @@ fn close_wakes_an_async_and_a_blocking_waiter() {
             assert_eq!(block_on(queue.recv()), None);
             assert_eq!(blocking.join().unwrap(), None);
             closer.join().unwrap();
+            waits_balanced(&queue);
         },
     );
 }
@@ -229,6 +246,7 @@ fn a_timeout_racing_a_push_does_not_strand_the_element() {
             }
             let got = consumer.join().unwrap();
             producer.join().unwrap();
+            waits_balanced(&queue);
             match timed {
                 Ok(1) => assert_eq!(got, 2),
                 Err(RecvTimeoutError::Timeout) => {
@@ -281,6 +299,7 @@ fn a_waiter_in_a_grown_registry_gets_a_wakeup_passed_on() {
                 Some(1),
                 "the push must reach the consumer"
             );
+            waits_balanced(&queue);
         },
     );
 }
@@ -302,6 +321,7 @@ fn recv_many_takes_a_burst_without_losing_a_wakeup() {
             assert!(taken >= 1, "woken without an element");
             assert_eq!(taken, buf.len(), "the count is what was appended");
             producer.join().unwrap();
+            waits_balanced(&queue);
             buf.extend(queue.pop());
             assert_eq!(buf, [1, 2], "each element once, in order");
         },
@@ -324,6 +344,7 @@ fn recv_many_blocking_returns_zero_only_when_closed_and_drained() {
             while queue.recv_many_blocking(&mut buf, 4) > 0 {}
             assert_eq!(buf, [1], "0 came before the element was taken");
             producer.join().unwrap();
+            waits_balanced(&queue);
         },
     );
 }
@@ -356,12 +377,56 @@ fn a_recv_many_cancelled_after_its_wakeup_does_not_strand_the_element() {
             queue.close();
             let cancelled_got = canceller.join().unwrap();
             producer.join().unwrap();
+            waits_balanced(&queue);
             match cancelled_got[..] {
                 [1] => assert_eq!(buf, [2]),
                 [] => assert_eq!(buf, [1], "the cancelled consumer took nothing"),
                 _ => panic!("the cancelled consumer got {cancelled_got:?}"),
             }
             assert_eq!(queue.pop(), None, "exactly once");
+        },
+    );
+}
+
+// The handshake itself. Under loom the queue's emptiness check is an RMW
+// (`load_decisive`), which synchronizes with the push's claim whatever the
+// waiter's fence does, so the models above cannot see a waiter that arms in
+// the wrong order. `Tokens` runs the same signal over a plain-load
+// emptiness check; the taker is the spawned thread, so loom does not prune
+// its load-first schedules. Moving the waiter's fence before its increment
+// of `armed`, or dropping the fence, makes these models deadlock.
+
+#[test]
+fn handshake_put_meets_a_taker_arming() {
+    explore(
+        "signal handshake: put || take (plain-load emptiness check)",
+        3,
+        &[&WOKE_ONE, &RECHECK_READY],
+        || {
+            let tokens = Arc::new(Tokens::new());
+            let taker = spawn_on(&tokens, |tokens| block_on(tokens.take()));
+            tokens.put();
+            taker.join().unwrap();
+            assert_eq!(tokens.armed_waiters(), 0, "the waiter count balances");
+        },
+    );
+}
+
+#[test]
+fn handshake_two_puts_meet_two_takers() {
+    explore(
+        "signal handshake: put; put || take || take (plain-load emptiness check)",
+        2,
+        &[&WOKE_ONE, &FOUND_NONE, &REARMED, &RECHECK_READY],
+        || {
+            let tokens = Arc::new(Tokens::new());
+            let first = spawn_on(&tokens, |tokens| block_on(tokens.take()));
+            let second = spawn_on(&tokens, |tokens| block_on(tokens.take()));
+            tokens.put();
+            tokens.put();
+            first.join().unwrap();
+            second.join().unwrap();
+            assert_eq!(tokens.armed_waiters(), 0, "the waiter count balances");
         },
     );
 }

@@ -154,6 +154,9 @@ mod batch;
 mod chunk;
 mod claim;
 mod exclusive;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod handshake;
 mod lap;
 mod reclaim;
 mod recv;
@@ -657,6 +660,16 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
 impl<T, const CHUNK: usize> Default for Queue<T, CHUNK> {
     fn default() -> Self {
         Self::with_chunk_size()
+    }
+}
+
+impl<T, const CHUNK: usize> Queue<T, CHUNK> {
+    /// How many consumers the readiness signal counts as waiting; 0 once
+    /// every wait has ended. For loom models, which check that it balances.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn armed_waiters(&self) -> usize {
+        self.signal.armed()
     }
 }
 

@@ -15,7 +15,7 @@
 //!   wakes them all. There is no herd.
 //! * **Nearly free when nobody waits.** With no waiter, `notify_one` is one
 //!   load of a counter on a cache line that only changes when a consumer
-//!   starts or stops waiting: no read-modify-write, no fence.
+//!   starts or stops waiting or is woken: no read-modify-write, no fence.
 //! * **No runtime.** A waiter is anything with a [`Waker`]: an async task
 //!   under any executor, or a parked thread (a waker that unparks it). There
 //!   is no background thread or task; a queue whose consumers never wait
@@ -36,7 +36,7 @@
 //! ```text
 //!  Signal (its own cache line)
 //!  +-----------------+
-//!  | armed: 2        |   number of slots between arm and disarm
+//!  | armed: 1        |   number of WAITING slots (and slots about to be)
 //!  | pages ----------+--> Page 0 (8 slots)                     Page 1 (16 slots)
 //!  +-----------------+    states  [W][N][F][O][F][F][F][F]      [F][F] ... [F]
 //!                         wakers  [w][w][ ][w][ ][ ][ ][ ]      ...
@@ -57,32 +57,38 @@
 //! | | | | its owner: release | `FREE` |
 //! | `WAITING` | the owner's waker is registered; the owner sleeps until notified | yes | a producer or `close` (CAS) | `NOTIFIED` |
 //! | | | | its owner, taking an element or cancelled (CAS) | `OWNED` |
-//! | `NOTIFIED` | a producer (or `close`) chose this waiter and woke its waker | yes | its owner only, having popped after seeing `NOTIFIED`: it got an element, or the queue is closed | `OWNED` |
+//! | `NOTIFIED` | a producer (or `close`) chose this waiter and woke its waker | no | its owner only, having popped after seeing `NOTIFIED`: it got an element, or the queue is closed | `OWNED` |
 //! | | | | its owner only, having found the element taken by someone else | `WAITING` (re-arm) |
 //! | | | | its owner only, without popping after seeing `NOTIFIED` (cancelled, timed out, or its re-check had already found an element): it **passes the notification on** | `OWNED` |
 //!
 //! Only the owner moves a slot out of `NOTIFIED`, `OWNED` or into `FREE`;
 //! notifiers only move `WAITING` to `NOTIFIED`. `armed` is incremented by the
-//! owner after it stores `WAITING` and decremented by the owner when it
-//! disarms, so `armed` is never negative and is at least the number of
-//! `WAITING` slots whose owners have finished arming.
+//! owner just *before* it stores `WAITING` (arm and re-arm alike) and
+//! decremented by whoever moves the slot out of `WAITING`: the notifier whose
+//! CAS made it `NOTIFIED`, or the owner that disarmed it. A notifier's CAS
+//! reads the `WAITING` store, which the increment precedes, so every
+//! decrement follows its own increment in `armed`'s modification order:
+//! `armed` is never negative and never less than the number of `WAITING`
+//! slots. A slot already `NOTIFIED` is not counted, so the pushes that follow
+//! a wake-up, while the woken consumer has not run yet, read 0 and do not
+//! scan the registry.
 //!
 //! ## The life of a wait
 //!
 //! 1. `recv` first tries `pop`. Only if the queue is empty and open does it
-//!    take a slot (`FREE → OWNED`, or a new page), register its waker, store
-//!    `WAITING`, increment `armed`, issue `fence(SeqCst)`, and **re-check the
-//!    queue** (`pop`, then `is_closed`). If the re-check finds an element it
+//!    take a slot (`FREE → OWNED`, or a new page), register its waker,
+//!    increment `armed`, store `WAITING`, issue `fence(SeqCst)`, and
+//!    **re-check the queue** (`pop`, then `is_closed`). If the re-check finds an element it
 //!    disarms at once; otherwise it returns `Pending`.
 //! 2. A push publishes its element, then loads `armed`. If it is 0 the push
 //!    is done. Otherwise it scans the pages for a `WAITING` slot, moves it to
-//!    `NOTIFIED` by CAS and wakes that slot's waker. It stops at the first
-//!    success, so one push wakes one waiter.
+//!    `NOTIFIED` by CAS, decrements `armed` and wakes that slot's waker. It
+//!    stops at the first success, so one push wakes one waiter.
 //! 3. The woken consumer sees `NOTIFIED` and pops. If it gets an element (or
 //!    finds the queue closed and drained) it disarms and gives the slot back.
 //!    If the element was taken by a consumer that never slept, the wake-up
-//!    has done its job; the consumer re-arms (`NOTIFIED → WAITING`, fence,
-//!    re-check) and sleeps again.
+//!    has done its job; the consumer re-arms (increment, `NOTIFIED →
+//!    WAITING`, fence, re-check) and sleeps again.
 //!
 //! ## Why no wake-up is lost: the handshake
 //!
@@ -92,31 +98,36 @@
 //!
 //! ```text
 //!  producer P                              consumer W
-//!  a: claim e's slot (SeqCst CAS in push)  c: store WAITING; armed += 1 (or: re-arm store)
-//!  b: load armed (SeqCst),                 d: fence(SeqCst)
-//!     then scan states (SeqCst loads)      e: pop; is_closed
+//!  a: claim e's slot (SeqCst CAS in push)  c: armed += 1
+//!  b: load armed (SeqCst),                 w: store WAITING (Release)
+//!     then s: scan states (SeqCst loads)   d: fence(SeqCst)
+//!                                          e: pop; is_closed
 //! ```
 //!
-//! In the C++20 memory model (which Rust uses), suppose both miss: P's load
-//! `b` reads a value of `armed` (or of W's state byte) that precedes W's
-//! write `c`, and W's `pop` at `e` reads a value that precedes P's
-//! claiming CAS `a`. Then, in the single total order *S* of SeqCst
-//! operations: `b` precedes `d` (b is SeqCst and is coherence-ordered
-//! before `c`, which happens before the fence `d`), `d` precedes `a` (a
-//! fence that happens before a load that is coherence-ordered before the
-//! SeqCst write `a`), and `a` precedes `b` (sequenced before). That is a
-//! cycle, so at least one side sees the other: either W's re-check finds the
-//! element, or P sees W. If P's load of `armed` reads W's increment or any
-//! later value, it synchronizes with that increment (every write to `armed`
-//! is a read-modify-write, so they all continue its release sequence), so
-//! P's scan sees W's `WAITING` store or a later state of that slot.
+//! In the C++20 memory model (which Rust uses), suppose W's `pop` at `e`
+//! reads a value that precedes P's claiming CAS `a` in its location's
+//! modification order. Then, in the single total order *S* of SeqCst
+//! operations, `d` precedes `a` (a SeqCst fence that happens before a load
+//! coherence-ordered before the SeqCst write `a`), and `a` precedes `b` and
+//! every scan load `s` (sequenced after it, all SeqCst). Now
 //!
-//! If P reads 0, every increment that precedes its read has been matched by
-//! its decrement (each decrement follows its own increment), so no waiter
-//! armed before P's read is still armed; every waiter that arms later finds
-//! P's element in its re-check. If P scans and finds no `WAITING` slot, each
-//! waiter is either already `NOTIFIED` (it will pop when it runs) or arms
-//! later and re-checks.
+//! * if `b` read a value of `armed` that precedes W's increment `c`, then
+//!   `b` would precede `d` in *S* (a SeqCst operation coherence-ordered
+//!   before a write that happens before the fence `d`): a cycle. So `b`
+//!   reads `c` or a later value. If that value is 0, W's count has been
+//!   taken back, so W's slot has left `WAITING`: another notifier woke W,
+//!   or W disarmed by itself. Either way W is not asleep.
+//! * if `b` read a value other than 0, P scans. For the same reason its
+//!   scan load `s` of W's state cannot read a value that precedes `w`: it
+//!   reads `WAITING` (and P claims it unless another notifier does first)
+//!   or a later state, in which W has already been woken or has left
+//!   waiting by itself.
+//!
+//! So either W's re-check finds the element, or W does not stay asleep after
+//! P's push. Neither `c` nor `w` needs to be SeqCst for this: only P's loads
+//! and W's fence are in *S*. `w` is a release so that the notifier's CAS,
+//! which reads it, sees W's waker and follows `c` (and so its decrement
+//! follows `c` in `armed`'s modification order).
 //!
 //! **What this asks of the queue:** every value `pop` reads to conclude
 //! "empty" must precede, in its location's modification order, a SeqCst
@@ -148,8 +159,15 @@
 //! loom orders SeqCst fences totally, so the model checks the protocol with
 //! a fence pair in place of "SeqCst RMW + SeqCst load". That substitution is
 //! sound in the other direction too (a fence pair is at least as strong), and
-//! the step it hides is exactly the four-line argument above. The consumer
-//! side is the same code in both builds.
+//! the step it hides is exactly the argument above. The consumer side is
+//! the same code in both builds.
+//!
+//! Under loom the queue's emptiness check is itself a read-modify-write
+//! (`load_decisive` in `src/sync.rs`), which synchronizes with the push's
+//! claim and so hides the consumer's half of the handshake from the queue's
+//! models. `handshake.rs` runs this registry over a counter whose emptiness
+//! check is a plain load; its models deadlock if the consumer's fence is
+//! dropped or put before the increment of `armed`.
 //!
 //! ### Under ThreadSanitizer
 //!
@@ -247,8 +265,10 @@ pub(crate) struct Signal {
 }
 
 struct Shared {
-    /// Number of slots between their owner's arm (increment, after storing
-    /// `WAITING`) and disarm (decrement). Written only by read-modify-writes.
+    /// Number of `WAITING` slots, plus those whose owner has incremented it
+    /// and is about to store `WAITING`. Incremented by an owner arming its
+    /// slot, decremented by whoever moves a slot out of `WAITING`. Written
+    /// only by read-modify-writes.
     armed: AtomicUsize,
     /// First page of the registry; null until a consumer first has to wait.
     /// Pages are appended by CAS on the last page's `next` and freed only in
@@ -354,6 +374,14 @@ impl Signal {
         }
     }
 
+    /// The number of slots counted as waiting: 0 once every wait has ended
+    /// (loom models check that the count balances).
+    #[cfg(loom)]
+    pub(crate) fn armed(&self) -> usize {
+        // memory ordering: read after the model's threads are joined.
+        self.shared.armed.load(Ordering::SeqCst)
+    }
+
     /// Wake one waiter, if any waits. Called after every successful push.
     #[inline]
     pub(crate) fn notify_one(&self) {
@@ -364,9 +392,8 @@ impl Signal {
         fence(Ordering::SeqCst);
         // memory ordering: SeqCst, so that it is ordered in S after the
         // push's SeqCst claiming CAS and pairs with the fence a consumer
-        // issues after arming (the handshake in the module doc). Reading an
-        // increment or a later value also synchronizes with the increment
-        // (all writes are RMWs), so the scan sees that waiter's `WAITING`.
+        // issues after arming (the handshake in the module doc); the scan's
+        // SeqCst state loads do the same for each slot.
         if self.shared.armed.load(Ordering::SeqCst) != 0 {
             self.notify_one_slow();
         }
@@ -382,7 +409,7 @@ impl Signal {
         fence(Ordering::SeqCst);
         for page in self.pages() {
             for (index, state) in page.states.iter().enumerate() {
-                if claim(state) {
+                if self.claim(state) {
                     cover!(paths::CLOSE_WOKE);
                     page.wakers[index].wake();
                 }
@@ -410,7 +437,7 @@ impl Signal {
     fn notify_one_slow(&self) {
         for page in self.pages() {
             for (index, state) in page.states.iter().enumerate() {
-                if claim(state) {
+                if self.claim(state) {
                     cover!(paths::WOKE_ONE);
                     page.wakers[index].wake();
                     return;
@@ -418,8 +445,9 @@ impl Signal {
             }
         }
         cover!(paths::FOUND_NONE);
-        // Every armed slot is already NOTIFIED, or its owner is still arming
-        // and will re-check the queue after its fence: nobody to wake.
+        // Another notifier claimed the counted slot first, or its owner has
+        // counted it and is still arming, and will re-check the queue after
+        // its fence: nobody to wake.
     }
 
     /// The pages of the registry, first to last.
@@ -498,28 +526,21 @@ impl Signal {
         }
     }
 
-    /// `OWNED → WAITING` and count the slot in `armed`.
+    /// Count the slot in `armed`, then `OWNED → WAITING` (arm) or
+    /// `NOTIFIED → WAITING` (re-arm: the owner's notification turned out to
+    /// be for an element somebody else took), then the fence before the
+    /// re-check.
     fn arm(&self, slot: SlotRef) {
+        // memory ordering: Relaxed; the handshake needs only that the
+        // increment happens before the fence below (module doc), and the
+        // release store of WAITING orders it before any notifier's decrement.
+        self.shared.armed.fetch_add(1, Ordering::Relaxed);
         // memory ordering: Release, so a notifier whose CAS reads WAITING
-        // sees the waker registered before it (AtomicWaker synchronizes the
-        // waker itself; this keeps the state table honest too).
+        // sees the waker registered before it and the increment above.
         slot.state().store(WAITING, Ordering::Release);
-        // memory ordering: SeqCst and followed by a SeqCst fence: the
-        // consumer half of the handshake (module doc). Release also heads the
-        // release sequence a producer's load of `armed` synchronizes with.
-        self.shared.armed.fetch_add(1, Ordering::SeqCst);
-        // memory ordering: orders the arm before the re-check in S.
-        fence(Ordering::SeqCst);
-    }
-
-    /// `NOTIFIED → WAITING` by the owner, whose notification turned out to be
-    /// for an element somebody else took. The slot stays counted.
-    fn rearm(&self, slot: SlotRef) {
-        // memory ordering: SeqCst store then SeqCst fence: a producer's
-        // SeqCst scan that reads the old NOTIFIED precedes this store in S,
-        // hence precedes the fence, so the re-check sees its element.
-        slot.state().store(WAITING, Ordering::SeqCst);
-        // memory ordering: orders the re-arm before the re-check in S.
+        // memory ordering: the consumer half of the handshake: a producer's
+        // SeqCst load of `armed` or of this state that misses what is stored
+        // above precedes this fence in S, so the re-check sees its element.
         fence(Ordering::SeqCst);
     }
 
@@ -530,52 +551,60 @@ impl Signal {
         // memory ordering: success Relaxed: no producer chose us, nothing to
         // synchronize with. Failure Acquire: pairs with the notifier's AcqRel
         // CAS, so its push happens before our pass-on (see `pass_on`).
-        let notified = match slot.state().compare_exchange(
-            WAITING,
-            OWNED,
-            Ordering::Relaxed,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => false,
+        match slot
+            .state()
+            .compare_exchange(WAITING, OWNED, Ordering::Relaxed, Ordering::Acquire)
+        {
+            Ok(_) => {
+                self.uncount();
+                false
+            }
             Err(state) => {
+                // The notifier took the slot's count back with its CAS.
                 debug_assert_eq!(state, NOTIFIED, "only the owner leaves OWNED");
                 // memory ordering: only the owner writes a NOTIFIED slot.
                 slot.state().store(OWNED, Ordering::Relaxed);
                 true
             }
-        };
-        self.uncount();
-        notified
+        }
     }
 
     /// `NOTIFIED → OWNED` by the owner, which has popped since it saw
-    /// `NOTIFIED` (read with Acquire): the notification is used up.
+    /// `NOTIFIED` (read with Acquire): the notification is used up. (The
+    /// notifier has already taken the slot out of `armed`.)
     fn consume_notification(&self, slot: SlotRef) {
         // memory ordering: only the owner writes a NOTIFIED slot.
         slot.state().store(OWNED, Ordering::Relaxed);
-        self.uncount();
     }
 
-    /// The owner's decrement of `armed`, when its slot leaves
-    /// `WAITING`/`NOTIFIED`.
+    /// The decrement of `armed` by whoever moved a slot out of `WAITING`.
     fn uncount(&self) {
-        // memory ordering: only the modification order of `armed` matters
-        // (every decrement follows its own increment in it); an RMW, so the
-        // release sequence of every earlier increment continues through it.
-        self.shared.armed.fetch_sub(1, Ordering::Relaxed);
+        // memory ordering: only the modification order of `armed` matters,
+        // and every decrement follows its own increment in it (the owner's
+        // by program order, a notifier's through the WAITING store its CAS
+        // read); nobody synchronizes through `armed`.
+        let before = self.shared.armed.fetch_sub(1, Ordering::Relaxed);
+        debug_assert_ne!(before, 0, "a slot was taken out of `armed` twice");
+        #[cfg(loom)]
+        assert_ne!(before, 0, "a slot was taken out of `armed` twice");
     }
-}
 
-/// `WAITING → NOTIFIED`, if the slot is waiting. True if this call did it.
-fn claim(state: &AtomicU8) -> bool {
-    // memory ordering: the SeqCst load is the producer's half of the
-    // handshake for re-armed slots; the CAS releases the push to the owner
-    // (which reads NOTIFIED with Acquire before it pops) and acquires the
-    // owner's WAITING store.
-    state.load(Ordering::SeqCst) == WAITING
-        && state
-            .compare_exchange(WAITING, NOTIFIED, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
+    /// `WAITING → NOTIFIED`, if the slot is waiting, taking its count out of
+    /// `armed`. True if this call did it.
+    fn claim(&self, state: &AtomicU8) -> bool {
+        // memory ordering: the SeqCst load is the notifier's half of the
+        // handshake for this slot (module doc); the CAS releases the push to
+        // the owner (which reads NOTIFIED with Acquire before it pops) and
+        // acquires the owner's WAITING store, and with it the increment.
+        let claimed = state.load(Ordering::SeqCst) == WAITING
+            && state
+                .compare_exchange(WAITING, NOTIFIED, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok();
+        if claimed {
+            self.uncount();
+        }
+        claimed
+    }
 }
 
 impl Drop for Signal {
@@ -716,7 +745,7 @@ impl<S: Source> Waiter<S> {
                         // The element we were woken for was taken by another
                         // consumer: the wake-up did its job. Wait again.
                         cover!(paths::REARMED);
-                        self.source.signal().rearm(slot);
+                        self.source.signal().arm(slot);
                     }
                 }
                 slot
@@ -737,8 +766,17 @@ impl<S: Source> Waiter<S> {
 
     /// Give the slot back (disarming it first and passing on a notification
     /// not acted on). The waiter may be polled again afterwards.
+    #[inline]
     pub(crate) fn release(&mut self) {
-        let Some(slot) = self.slot.take() else { return };
+        // Most receives find an element without ever taking a slot: keep
+        // that check inline and the rest out of line.
+        if let Some(slot) = self.slot.take() {
+            self.release_slot(slot);
+        }
+    }
+
+    #[inline(never)]
+    fn release_slot(&mut self, slot: SlotRef) {
         let signal = self.source.signal();
         // memory ordering: only the owner stores OWNED, so reading it needs
         // no synchronization; the other states are handled by `disarm`.
