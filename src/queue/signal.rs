@@ -78,8 +78,8 @@
 //! 1. `recv` first tries `pop`. Only if the queue is empty and open does it
 //!    take a slot (`FREE → OWNED`, or a new page), register its waker,
 //!    increment `armed`, store `WAITING`, issue `fence(SeqCst)`, and
-//!    **re-check the queue** (`pop`, then `is_closed`). If the re-check finds an element it
-//!    disarms at once; otherwise it returns `Pending`.
+//!    **re-check the queue** (`pop`, then `is_closed`). If the re-check
+//!    finds an element it disarms at once; otherwise it returns `Pending`.
 //! 2. A push publishes its element, then loads `armed`. If it is 0 the push
 //!    is done. Otherwise it scans the pages for a `WAITING` slot, moves it to
 //!    `NOTIFIED` by CAS, decrements `armed` and wakes that slot's waker. It
