@@ -404,7 +404,9 @@ fn handshake_put_meets_a_taker_arming() {
         &[&WOKE_ONE, &RECHECK_READY],
         || {
             let tokens = Arc::new(Tokens::new());
-            let taker = spawn_on(&tokens, |tokens| block_on(tokens.take()));
+            let taker = spawn_on(&tokens, |tokens| {
+                block_on(tokens.take()).expect("never closed")
+            });
             tokens.put();
             taker.join().unwrap();
             assert_eq!(tokens.armed_waiters(), 0, "the waiter count balances");
@@ -420,8 +422,12 @@ fn handshake_two_puts_meet_two_takers() {
         &[&WOKE_ONE, &FOUND_NONE, &REARMED, &RECHECK_READY],
         || {
             let tokens = Arc::new(Tokens::new());
-            let first = spawn_on(&tokens, |tokens| block_on(tokens.take()));
-            let second = spawn_on(&tokens, |tokens| block_on(tokens.take()));
+            let first = spawn_on(&tokens, |tokens| {
+                block_on(tokens.take()).expect("never closed")
+            });
+            let second = spawn_on(&tokens, |tokens| {
+                block_on(tokens.take()).expect("never closed")
+            });
             tokens.put();
             tokens.put();
             first.join().unwrap();

@@ -1,5 +1,6 @@
-//! The readiness handshake over a bare counter: a loom-only check that the
-//! waiter's side of the handshake is ordered as `signal.rs` argues.
+//! The readiness handshake over a bare counter: the signal's unit tests
+//! (`signal_tests.rs`) and a loom check that the waiter's side of the
+//! handshake is ordered as `signal.rs` argues.
 //!
 //! Under loom the queue's emptiness check is a read-modify-write
 //! (`load_decisive` in `src/sync.rs`, which keeps loom's DPOR from pruning
@@ -22,16 +23,20 @@
 //!  +-------------+   take: a Waiter whose try_take loads count, then CASes it down
 //! ```
 
+#[cfg(loom)]
 use core::future::Future;
 
-use super::signal::{Signal, Source, Waiter};
-use crate::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(loom)]
+use super::signal::Waiter;
+use super::signal::{Signal, Source};
+use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A counter of tokens with the queue's readiness signal in front of it.
 #[derive(Debug)]
 pub struct Tokens {
     count: AtomicUsize,
-    signal: Signal,
+    closed: AtomicBool,
+    pub(super) signal: Signal,
 }
 
 impl Default for Tokens {
@@ -45,7 +50,18 @@ impl Tokens {
     pub fn new() -> Self {
         Tokens {
             count: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
             signal: Signal::new(),
+        }
+    }
+
+    /// Closes the counter, as `Queue::close` does: waiters see the end once
+    /// no token is left.
+    pub fn close(&self) {
+        // memory ordering: SeqCst, as `is_closed` must be true before the
+        // closer's `notify_all` (signal.rs), and only the first closer wakes.
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.signal.notify_all();
         }
     }
 
@@ -57,17 +73,16 @@ impl Tokens {
         self.signal.notify_one();
     }
 
-    /// Takes a token, waiting in the signal's registry while there is none.
-    pub fn take(&self) -> impl Future<Output = ()> + '_ {
+    /// Takes a token, waiting in the signal's registry while there is none:
+    /// `Some(())`, or `None` once closed with no token left.
+    #[cfg(loom)]
+    pub fn take(&self) -> impl Future<Output = Option<()>> + '_ {
         let mut waiter = Waiter::new(self);
-        core::future::poll_fn(move |cx| {
-            waiter
-                .poll(cx.waker())
-                .map(|taken| taken.expect("tokens are never closed"))
-        })
+        core::future::poll_fn(move |cx| waiter.poll(cx.waker()))
     }
 
     /// How many waiters the signal counts; 0 once every wait has ended.
+    #[cfg(loom)]
     pub fn armed_waiters(&self) -> usize {
         self.signal.armed()
     }
@@ -100,6 +115,7 @@ unsafe impl Source for &Tokens {
     }
 
     fn is_closed(&self) -> bool {
-        false
+        // memory ordering: SeqCst, the waiter's side of `close`.
+        self.closed.load(Ordering::SeqCst)
     }
 }

@@ -1,61 +1,11 @@
 //! The registry on its own, with a token counter standing in for the
-//! queue: `push` adds a token (SeqCst RMW, then `notify_one`), `try_take`
-//! removes one.
+//! queue (`handshake.rs`): `put` adds a token (SeqCst RMW, then
+//! `notify_one`), `try_take` removes one.
 
+use super::super::handshake::Tokens;
 use super::*;
-use crate::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::Wake;
-
-struct Tokens {
-    count: AtomicUsize,
-    closed: AtomicBool,
-    signal: Signal,
-}
-
-impl Tokens {
-    fn new() -> Self {
-        Tokens {
-            count: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-            signal: Signal::new(),
-        }
-    }
-    fn push(&self) {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        self.signal.notify_one();
-    }
-    fn close(&self) {
-        if !self.closed.swap(true, Ordering::SeqCst) {
-            self.signal.notify_all();
-        }
-    }
-}
-
-// SAFETY: `signal` is always the same field of the borrowed `Tokens`, which
-// outlives the reference.
-unsafe impl Source for &Tokens {
-    type Item = ();
-    fn signal(&self) -> &Signal {
-        &self.signal
-    }
-    fn try_take(&mut self) -> Option<()> {
-        let mut n = self.count.load(Ordering::SeqCst);
-        while n > 0 {
-            match self
-                .count
-                .compare_exchange(n, n - 1, Ordering::SeqCst, Ordering::SeqCst)
-            {
-                Ok(_) => return Some(()),
-                Err(now) => n = now,
-            }
-        }
-        None
-    }
-    fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
-    }
-}
 
 /// A waker that counts how often it was woken.
 #[derive(Default)]
@@ -81,7 +31,7 @@ fn slot_count(signal: &Signal) -> usize {
 fn a_push_with_no_waiter_allocates_and_arms_nothing() {
     let tokens = Tokens::new();
     for _ in 0..100 {
-        tokens.push();
+        tokens.put();
     }
     assert_eq!(
         slot_count(&tokens.signal),
@@ -131,7 +81,7 @@ fn each_push_wakes_exactly_one_waiter() {
         assert!(w.poll(waker).is_pending());
     }
     for pushed in 1..=FIRST_PAGE {
-        tokens.push();
+        tokens.put();
         let total: usize = wakers.iter().map(|(c, _)| woken(c)).sum();
         assert_eq!(
             total, pushed,
@@ -178,7 +128,7 @@ fn a_dropped_notified_waiter_passes_its_wakeup_on() {
     let mut second = Waiter::new(&tokens);
     assert!(first.poll(&first_waker).is_pending());
     assert!(second.poll(&second_waker).is_pending());
-    tokens.push();
+    tokens.put();
     assert_eq!(woken(&first_count), 1, "the lowest slot is notified first");
     assert_eq!(woken(&second_count), 0);
     drop(first); // cancelled after being woken, without popping
@@ -193,14 +143,14 @@ fn a_notified_waiter_that_finds_the_token_gone_waits_again() {
     let (count, waker) = counting();
     let mut waiter = Waiter::new(&tokens);
     assert!(waiter.poll(&waker).is_pending());
-    tokens.push();
+    tokens.put();
     assert_eq!(
         (&tokens).try_take(),
         Some(()),
         "a consumer that never slept takes it"
     );
     assert!(waiter.poll(&waker).is_pending(), "nothing left: wait again");
-    tokens.push();
+    tokens.put();
     assert_eq!(
         woken(&count),
         2,
@@ -217,7 +167,7 @@ fn a_new_waker_replaces_the_old_one() {
     let mut waiter = Waiter::new(&tokens);
     assert!(waiter.poll(&old_waker).is_pending());
     assert!(waiter.poll(&new_waker).is_pending());
-    tokens.push();
+    tokens.put();
     assert_eq!(
         (woken(&old_count), woken(&new_count)),
         (0, 1),
@@ -261,7 +211,7 @@ fn parked_threads_receive_every_token_and_end_on_close() {
             .map(|_| {
                 s.spawn(|| {
                     for _ in 0..per_producer {
-                        tokens.push();
+                        tokens.put();
                     }
                 })
             })
