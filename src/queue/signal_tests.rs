@@ -7,6 +7,11 @@ use super::*;
 use std::sync::Arc;
 use std::task::Wake;
 
+/// The signal's count of waiting slots.
+fn armed(tokens: &Tokens) -> usize {
+    tokens.signal.shared.armed.load(Ordering::SeqCst)
+}
+
 /// A waker that counts how often it was woken.
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
@@ -38,7 +43,7 @@ fn a_push_with_no_waiter_allocates_and_arms_nothing() {
         0,
         "no page before the first wait"
     );
-    assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
+    assert_eq!(armed(&tokens), 0);
 }
 
 #[test]
@@ -53,12 +58,9 @@ fn registry_grows_by_doubling_and_reuses_released_slots() {
     }
     // 8 + 16 + 32 slots for 25 waiters.
     assert_eq!(slot_count(&tokens.signal), FIRST_PAGE * 7);
-    assert_eq!(
-        tokens.signal.shared.armed.load(Ordering::SeqCst),
-        waiters.len()
-    );
+    assert_eq!(armed(&tokens), waiters.len());
     drop(waiters);
-    assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
+    assert_eq!(armed(&tokens), 0);
     let mut again: Vec<Waiter<&Tokens>> = (0..FIRST_PAGE * 3 + 1)
         .map(|_| Waiter::new(&tokens))
         .collect();
@@ -86,6 +88,11 @@ fn each_push_wakes_exactly_one_waiter() {
         assert_eq!(
             total, pushed,
             "push {pushed} must wake exactly one more waiter"
+        );
+        assert_eq!(
+            armed(&tokens),
+            FIRST_PAGE - pushed,
+            "a notified waiter is no longer counted, so later pushes skip it"
         );
     }
     for (i, (c, _)) in wakers.iter().enumerate() {
@@ -134,7 +141,7 @@ fn a_dropped_notified_waiter_passes_its_wakeup_on() {
     drop(first); // cancelled after being woken, without popping
     assert_eq!(woken(&second_count), 1, "the wake-up must be passed on");
     assert_eq!(second.poll(&second_waker), Poll::Ready(Some(())));
-    assert_eq!(tokens.signal.shared.armed.load(Ordering::SeqCst), 0);
+    assert_eq!(armed(&tokens), 0);
 }
 
 #[test]
@@ -226,9 +233,5 @@ fn parked_threads_receive_every_token_and_end_on_close() {
         2 * per_producer,
         "every token exactly once"
     );
-    assert_eq!(
-        tokens.signal.shared.armed.load(Ordering::SeqCst),
-        0,
-        "nobody left armed"
-    );
+    assert_eq!(armed(&tokens), 0, "nobody left armed");
 }
