@@ -19,6 +19,7 @@
 //!  Tokens
 //!  +-------------+
 //!  | count: 0    |   put: count += 1 (SeqCst RMW, as a push's claim), notify_one
+//!  | closed: no  |   close: set once, then notify_all (as `Queue::close`)
 //!  | signal -----+-> the registry of `signal.rs`, unchanged
 //!  +-------------+   take: a Waiter whose try_take loads count, then CASes it down
 //! ```
