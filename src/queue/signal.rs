@@ -584,9 +584,9 @@ impl Signal {
         // by program order, a notifier's through the WAITING store its CAS
         // read); nobody synchronizes through `armed`.
         let before = self.shared.armed.fetch_sub(1, Ordering::Relaxed);
-        debug_assert_ne!(before, 0, "a slot was taken out of `armed` twice");
-        #[cfg(loom)]
-        assert_ne!(before, 0, "a slot was taken out of `armed` twice");
+        if cfg!(any(debug_assertions, loom)) {
+            assert_ne!(before, 0, "a slot was taken out of `armed` twice");
+        }
     }
 
     /// `WAITING → NOTIFIED`, if the slot is waiting, taking its count out of
@@ -775,6 +775,7 @@ impl<S: Source> Waiter<S> {
         }
     }
 
+    /// [`release`](Self::release) for a waiter that owns `slot`.
     #[inline(never)]
     fn release_slot(&mut self, slot: SlotRef) {
         let signal = self.source.signal();
