@@ -180,6 +180,7 @@ fn a_consumer_overtaking_a_slow_producer_loses_nothing() {
             &PRODUCER_RETRIED,
             &CHUNK_WAITED,
             &WAITING_CHUNK_COMPLETED,
+            &SPARES_STOCKED,
         ],
         || {
             let queue = installed();

@@ -97,8 +97,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         if !next.is_null() {
             return next;
         }
-        let fresh = match self.take_spare(lap + 1) {
-            Some(spare) => spare,
+        let (fresh, allocated) = match self.take_spare(lap + 1) {
+            Some(spare) => (spare, false),
             None => {
                 // Before allocating, look again: near empty, the lap's last
                 // producer and last consumer link at about the same time,
@@ -109,7 +109,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                 if !next.is_null() {
                     return next;
                 }
-                Chunk::alloc(lap + 1)
+                (Chunk::alloc(lap + 1), true)
             }
         };
         // memory ordering: Release publishes the rewound chunk to whoever
@@ -121,7 +121,15 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             Ordering::Release,
             Ordering::Acquire,
         ) {
-            Ok(_) => fresh,
+            Ok(_) => {
+                // A shortage after the first lap: the working set is growing
+                // (see `stock_spares`). Only the link's winner stocks, so
+                // that two racing linkers do not both.
+                if allocated && lap > 0 {
+                    self.stock_spares();
+                }
+                fresh
+            }
             Err(winner) => {
                 cover!(paths::LINK_RACE_LOST);
                 // SAFETY: never published.

@@ -134,7 +134,11 @@
 //!   A chunk that a preempted thread still holds waits on a list and joins
 //!   the spares later, so the working set stops growing at the current
 //!   chunk, the next one and `SPARES` (3) spares; a spare beyond that is
-//!   freed. A drained queue keeps at most four chunks (3.5 KiB for `u64`).
+//!   freed. An uncontended queue cycles through two chunks. A contended one
+//!   grows to its bound at its first shortage (a lap end after the first
+//!   that finds no spare stocks the empty spare slots but one), not one
+//!   chunk at a time over millions of operations. A drained queue keeps at
+//!   most four chunks (3.5 KiB for `u64`).
 //! * The `&mut self` methods ([`push_mut`](Queue::push_mut),
 //!   [`pop_mut`](Queue::pop_mut), `Extend`, `IntoIterator`, `Drop`) use
 //!   plain loads and stores instead of read-modify-writes.
@@ -213,6 +217,9 @@ pub mod paths {
         CHUNK_RETIRED: "finished chunk retired through the epoch";
         /// A lap was linked to a chunk taken from the spare slot.
         CHUNK_REUSED: "spare chunk reused";
+        /// The winner of a lap end's link found no spare after the first
+        /// lap and stocked the spare slots.
+        SPARES_STOCKED: "spare slots stocked at a shortage";
         /// A push claim was refused by the CLOSED bit.
         PUSH_SAW_CLOSED: "push refused by CLOSED";
         /// The tail's hand-over CAS failed because `close` set its bit first.
