@@ -8,6 +8,23 @@ static ALLOC: support::alloc::Counting = support::alloc::Counting;
 
 ordered_cases!(ListMap, ListSet, list);
 
+#[test]
+fn a_replacement_keeps_the_keys_node() {
+    let _g = shared();
+    // The list swaps the value in place under the node's lock (the skiplist
+    // puts a new node in the old one's place instead).
+    let map = ListMap::new();
+    let first = map.insert(1, "a".to_string());
+    let second = map.insert(1, "b".to_string());
+    assert!(!first.is_removed(), "a replacement keeps the key's node");
+    assert_eq!(
+        first.value(),
+        "a",
+        "an entry keeps the value it was made with"
+    );
+    assert_eq!(second.value(), "b");
+}
+
 // ---- memory ----
 
 #[test]

@@ -38,6 +38,8 @@ ordered_models!(LazyList, "list", models::BOUND, {
     replace_get: [VALUE_REPLACED],
     pop_front_pop_back_split_two: [VALIDATION_FAILED],
     replace_remove: [REPLACE_SAW_CHANGE, VALUE_REPLACED],
+    replace_insert_before: [VALUE_REPLACED],
+    iterate_while_replacing: [VALUE_REPLACED],
     front_pop_front: [ORDERED_QUERY_RETRIED],
     a_resumed_iterator_follows_an_appending_writer: [],
     get_or_insert_meets_its_key_being_removed: [INSERT_WAITED_FOR_REMOVER],

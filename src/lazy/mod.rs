@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | [`NodeLock`](lock::NodeLock), [`NodeLockGuard`] | [`lock`] | the 1-byte per-node lock (parking_lot's `RawMutex`; a loom-visible spin lock under `cfg(loom)`); guards release on drop and on unwind |
 //! | [`NodeState`], [`validate`] | [`state`] | the lock plus the `marked` and `fully_linked` flags, their state table, and the validation rule `!pred.marked && !succ.marked && pred.next == succ` |
-//! | [`ValueSlot`] | [`value`] | a replaceable value: a pointer to a boxed `V`, swapped under the node lock, old box retired |
+//! | [`ValueSlot`], [`Existing`] | [`value`] | the list's replaceable value (a pointer to a boxed `V`, swapped under the node lock, old box retired) and the `existing` decisions of inserts (keep, retry, replace) |
 //! | [`retire`](fn@retire), [`retire_box`] | [`retire`](mod@retire) | exactly-once retirement through the epoch, with destructor panics contained |
 //! | [`LazyNode`], [`EntryNode`], [`PinnedEntry`] | [`entry`] | the guard-scoped entry: a node and value pointer plus an epoch guard, no reference count |
 //! | [`Length`] | [`len`] | a striped element count |
@@ -55,4 +55,6 @@ pub(crate) use len::Length;
 pub(crate) use lock::NodeLockGuard;
 pub(crate) use retire::{retire, retire_box};
 pub(crate) use state::{validate, NodeState};
-pub(crate) use value::{keep_existing, replace_value, Existing, ValueSlot};
+pub(crate) use value::{
+    decide_replace, keep_existing, replace_in_place, Existing, Retirable, ValueSlot,
+};

@@ -8,6 +8,14 @@
 //! | true | true | **marked**: logically removed; still reachable until its remover unlinks it in the same critical section, unreachable afterwards | its remover retires it after unlinking |
 //! | false | true | never happens: removers only mark fully linked nodes | |
 //!
+//! `marked` has two kinds (skiplist maps only use the second): *removed*
+//! (the key left the set) and *replaced*, set by a replacing insert that
+//! put a new node of the same key in this node's place in the same critical
+//! section (`skiplist/replace.rs`). A replaced node's key stayed present
+//! throughout: a lookup that finds it marked *replaced* follows its
+//! bottom-level link to the node that replaced it instead of reporting the
+//! key absent, and a remover searches again.
+//!
 //! A list node is linked by one store, so it is created fully linked.
 //!
 //! Both flags only ever go from false to true. `marked` is written only by the
@@ -16,14 +24,20 @@
 //! flag meaningful to a lookup ("it was live at the moment I read false").
 
 use super::lock::{NodeLock, NodeLockGuard};
-use crate::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use crate::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering};
+
+/// `marked`: logically out of the set.
+const MARKED: u8 = 1;
+/// `marked` by a replacing insert: the key is in the replacing node.
+const REPLACED: u8 = 2;
 
 /// The lock and flags of one lazy node (see the module doc's state table).
 pub struct NodeState {
     lock: NodeLock,
-    /// Set (false → true) by the node's remover while it holds `lock`: the
-    /// linearization point of a successful remove.
-    marked: AtomicBool,
+    /// 0, then `MARKED` (removed) or `MARKED | REPLACED`, set once by the
+    /// holder of `lock`: the linearization point of a successful remove or
+    /// replacement.
+    marked: AtomicU8,
     /// Set (false → true) by the node's inserter once every level is linked.
     fully_linked: AtomicBool,
 }
@@ -34,7 +48,7 @@ impl NodeState {
     pub(crate) fn new(fully_linked: bool) -> Self {
         Self {
             lock: NodeLock::new(),
-            marked: AtomicBool::new(false),
+            marked: AtomicU8::new(0),
             fully_linked: AtomicBool::new(fully_linked),
         }
     }
@@ -58,7 +72,16 @@ impl NodeState {
         // a lookup that sees `true` also sees everything the remover wrote
         // before marking. A lookup that sees `false` relies only on the flag
         // never being cleared.
-        self.marked.load(Ordering::Acquire)
+        self.marked.load(Ordering::Acquire) != 0
+    }
+
+    /// Whether the node was marked by a replacing insert (so its key is
+    /// still present, in the node its bottom-level link points to).
+    #[inline]
+    pub(crate) fn is_replaced(&self) -> bool {
+        // memory ordering: Acquire, as in `is_marked`: a thread that sees
+        // the flag sees the link to the replacing node stored before it.
+        self.marked.load(Ordering::Acquire) & REPLACED != 0
     }
 
     /// Logically remove the node: the linearization point of `remove`.
@@ -70,13 +93,31 @@ impl NodeState {
         debug_assert!(held.holds(&self.lock), "mark without the node's lock");
         // memory ordering: a plain load is enough to read our own lock's
         // protected state (the lock's Acquire ordered it).
-        debug_assert!(
-            !self.marked.load(Ordering::Relaxed),
+        debug_assert_eq!(
+            self.marked.load(Ordering::Relaxed),
+            0,
             "a node is marked twice"
         );
         // memory ordering: Release pairs with the Acquire load in
         // `is_marked`.
-        self.marked.store(true, Ordering::Release);
+        self.marked.store(MARKED, Ordering::Release);
+    }
+
+    /// Logically replace the node by another of the same key: the
+    /// linearization point of a replacing insert (skiplist maps). As
+    /// [`mark`](Self::mark), plus the `REPLACED` kind.
+    pub(crate) fn mark_replaced(&self, held: &NodeLockGuard<'_>) {
+        debug_assert!(held.holds(&self.lock), "mark without the node's lock");
+        // memory ordering: as in `mark`.
+        debug_assert_eq!(
+            self.marked.load(Ordering::Relaxed),
+            0,
+            "a node is marked twice"
+        );
+        // memory ordering: Release pairs with the Acquire loads in
+        // `is_marked` and `is_replaced`: a reader that sees the mark sees
+        // the replacing node linked from this one.
+        self.marked.store(MARKED | REPLACED, Ordering::Release);
     }
 
     /// Whether every level of the node has been linked.

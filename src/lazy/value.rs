@@ -1,8 +1,11 @@
-//! A node's replaceable value: a pointer to a boxed `V`.
+//! A list node's replaceable value: a pointer to a boxed `V`; and the
+//! `existing` decisions of inserts, shared by the list and the skiplist.
 //!
-//! A key's node stays in place when `insert` replaces its value, so the value
-//! cannot live inline: a reader that holds an `Entry` must keep seeing the
-//! value it read, intact, while a writer installs another. The slot therefore
+//! A list key's node stays in place when `insert` replaces its value, so the
+//! value cannot live inline (the skiplist keeps values inline and replaces
+//! the node instead: `skiplist/replace.rs`): a reader that holds an `Entry`
+//! must keep seeing the value it read, intact, while a writer installs
+//! another. The slot therefore
 //! holds a pointer, swapped under the node's lock; the old box is retired
 //! through the epoch, so a pinned reader's `&V` stays valid until it unpins.
 //! For a zero-sized `V` (sets) the box allocates nothing.
@@ -116,6 +119,30 @@ pub enum Existing<V> {
     Done(NonNull<V>),
     /// The node was being removed: search again.
     Retry,
+    /// Replace the present value, which was this one when approved. The raw
+    /// structure does it its own way under the node's lock (the list swaps
+    /// the value slot in place, the skiplist puts a new node in the old
+    /// one's place) if the node is still live and still holds that value,
+    /// and otherwise searches again.
+    Replace(NonNull<V>, Retirable),
+}
+
+/// Proof, carried by [`Existing::Replace`], that the replaced value (or
+/// node) may be retired: it is made only where the node's key and value
+/// types are `Send + 'static` (they may be dropped on another thread, after
+/// the structure is gone).
+#[derive(Debug, Clone, Copy)]
+pub struct Retirable(());
+
+impl Retirable {
+    /// The proof for nodes of `_node`'s type.
+    fn for_node<N: EntryNode>(_node: &N) -> Self
+    where
+        N::Key: Send + 'static,
+        N::Value: Send + 'static,
+    {
+        Retirable(())
+    }
 }
 
 /// The `existing` decision of `get_or_insert`, for any lazy node: keep the
@@ -136,32 +163,48 @@ pub(crate) fn keep_existing<N: EntryNode>(node: &N, guard: &Guard) -> Existing<N
 }
 
 /// The `existing` decision of `insert` and `compare_insert`, for any lazy
-/// node with a value slot: if `decide(current value)` approves, lock the
-/// node and, if it is still unmarked and its value unchanged, replace the
-/// value with the one in `value` (taking it); a marked node, or a value
-/// changed since `decide` saw it, means search again. `decide` is user code
-/// and runs with no lock held.
+/// node: if `decide(current value)` approves, [`Existing::Replace`] (the
+/// raw structure then replaces the value under the node's lock, if it is
+/// unchanged); if not, the present value, or a search again if the node
+/// is being removed. `decide` is user code and runs with no lock held.
+pub(crate) fn decide_replace<N: EntryNode>(
+    node: &N,
+    mut decide: impl FnMut(&N::Value) -> bool,
+    guard: &Guard,
+) -> Existing<N::Value>
+where
+    N::Key: Send + 'static,
+    N::Value: Send + 'static,
+{
+    let seen = node.load_value(guard);
+    // SAFETY: the value is protected by our pin (`load_value`'s contract).
+    if decide(unsafe { seen.as_ref() }) {
+        return Existing::Replace(seen, Retirable::for_node(node));
+    }
+    if node.state().is_marked() {
+        cover!(paths::INSERT_WAITED_FOR_REMOVER);
+        drop(node.state().lock());
+        return Existing::Retry;
+    }
+    Existing::Done(seen)
+}
+
+/// [`Existing::Replace`] for a node with a value slot (the list): lock the
+/// node and, if it is still unmarked and its value is still `seen`, replace
+/// the value with the one in `value` (taking it) and retire the old one;
+/// otherwise search again, with `value` put back.
 ///
 /// # Safety
 /// The node of `state` and `slot` is reachable or was reachable while
-/// `guard` was pinned, and `V: Send + 'static` (the old value is retired).
-pub(crate) unsafe fn replace_value<V>(
+/// `guard` was pinned (`_retirable` proves that `V: Send + 'static`).
+pub(crate) unsafe fn replace_in_place<V>(
     state: &NodeState,
     slot: &ValueSlot<V>,
     value: &mut Option<V>,
-    mut decide: impl FnMut(&V) -> bool,
+    seen: NonNull<V>,
+    _retirable: Retirable,
     guard: &Guard,
 ) -> Existing<V> {
-    let seen = slot.load(guard);
-    // SAFETY: the slot's box is protected by our pin.
-    if !decide(unsafe { seen.as_ref() }) {
-        if state.is_marked() {
-            cover!(paths::INSERT_WAITED_FOR_REMOVER);
-            drop(state.lock());
-            return Existing::Retry;
-        }
-        return Existing::Done(seen);
-    }
     let boxed = Box::new(value.take().expect("the value is present"));
     let held = state.lock();
     // Under the lock only other writers could change the slot, and they hold
@@ -173,8 +216,8 @@ pub(crate) unsafe fn replace_value<V>(
         *value = Some(*boxed);
         return Existing::Retry;
     }
-    // SAFETY: the caller guarantees `V: Send + 'static` and reachability;
-    // the node is live and we hold its lock.
+    // SAFETY: `V: Send + 'static` (the proof) and the caller guarantees
+    // reachability; the node is live and we hold its lock.
     let new = unsafe { slot.replace(boxed, &held, guard) };
     drop(held);
     cover!(paths::VALUE_REPLACED);

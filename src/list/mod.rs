@@ -147,7 +147,7 @@
 use core::borrow::Borrow;
 use core::ptr::NonNull;
 
-use crate::lazy::{Existing, ValueSlot};
+use crate::lazy::Existing;
 use crate::ordered::raw::{Flavour, RawMap, RawOrdered, Window};
 use crate::ordered::{self, OrderedMap};
 use crate::sync::epoch::Guard;
@@ -341,8 +341,4 @@ impl<K, V> RawOrdered for RawList<K, V> {
     }
 }
 
-impl<K, V> RawMap for RawList<K, V> {
-    unsafe fn value_slot(node: &Node<K, V>) -> &ValueSlot<V> {
-        &node.value
-    }
-}
+impl<K, V> RawMap for RawList<K, V> {}

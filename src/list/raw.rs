@@ -392,6 +392,24 @@ impl<K, V> RawList<K, V> {
                 match existing(curr, &mut value, guard) {
                     Existing::Done(v) => return (NonNull::from(curr), v),
                     Existing::Retry => continue,
+                    Existing::Replace(seen, retirable) => {
+                        // SAFETY: `curr` was reached under `guard`; the proof
+                        // covers the retirement of the old value.
+                        let replaced = unsafe {
+                            lazy::replace_in_place(
+                                &curr.links.state,
+                                &curr.value,
+                                &mut value,
+                                seen,
+                                retirable,
+                                guard,
+                            )
+                        };
+                        match replaced {
+                            Existing::Done(v) => return (NonNull::from(curr), v),
+                            _ => continue,
+                        }
+                    }
                 }
             }
             // Absent: build the node outside any lock (`make_value` is user

@@ -253,8 +253,11 @@ where
     F: Flavour,
 {
     /// Inserts `key` with `value`, replacing (and retiring) the value of a
-    /// present key in place, under the key's node lock; returns the entry,
-    /// showing `value`.
+    /// present key under the key's node lock; returns the entry, showing
+    /// `value`. The list replaces the value in the key's node; the skiplist,
+    /// whose values are inline, puts a new node in the old one's place (an
+    /// older entry then reports itself removed), in one critical section
+    /// either way, so a concurrent lookup never misses the key.
     ///
     /// ```
     /// let map = lazuli::SkipMap::new();
@@ -283,10 +286,10 @@ where
     where
         C: Fn(&V) -> bool,
     {
-        self.insert_raw(key, Some(value), None::<fn() -> V>, |node, value, guard| {
+        self.insert_raw(key, Some(value), None::<fn() -> V>, |node, _, guard| {
             // SAFETY: `node` is what `insert` passes to its callback, under
-            // `guard`; `V: Send + 'static` by this impl's bounds.
-            unsafe { F::Map::<K, V>::replace_value(node, value, &compare_fn, guard) }
+            // `guard`.
+            unsafe { F::Map::<K, V>::decide_replace(node, &compare_fn, guard) }
         })
     }
 

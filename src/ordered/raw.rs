@@ -12,7 +12,7 @@ use core::borrow::Borrow;
 use core::ops::Bound;
 use core::ptr::NonNull;
 
-use crate::lazy::{self, EntryNode, Existing, ValueSlot};
+use crate::lazy::{self, EntryNode, Existing};
 use crate::sync::epoch::Guard;
 
 /// Whether `key` is at or after `bound`, as a lower bound.
@@ -129,17 +129,26 @@ pub trait RawOrdered: Sized {
         // node was unmarked (so linked) when that link was read: the walk
         // started from a real edge.
         if last.state().is_marked() {
-            self.lower_bound::<Self::Key>(Bound::Excluded(last.key()), guard)
-        } else {
-            after
+            return self.lower_bound::<Self::Key>(Bound::Excluded(last.key()), guard);
+        }
+        // A skiplist map node replaced after its link was read forwards to
+        // its replacement, of the same key: not a successor.
+        // SAFETY: as above.
+        match after.map(|a| unsafe { a.as_ref() }) {
+            Some(a) if a.key() == last.key() => {
+                self.lower_bound::<Self::Key>(Bound::Excluded(last.key()), guard)
+            }
+            _ => after,
         }
     }
 
     /// Inserts `key` if absent, with `value` or else `value_fn()` (called at
-    /// most once, with no lock held); if present, returns what `existing`
+    /// most once, with no lock held); if present, does what `existing`
     /// decides for the present node (called with no lock held;
-    /// [`Existing::Retry`] searches again). Returns the node and the value
-    /// it holds for the caller.
+    /// [`Existing::Retry`] searches again, [`Existing::Replace`] replaces
+    /// the value with `value`, see [`RawMap`]). Returns the node and the
+    /// value it holds for the caller: after a replacement in the skiplist,
+    /// the new node.
     fn insert<F, E>(
         &self,
         key: Self::Key,
@@ -203,35 +212,29 @@ pub trait RawOrdered: Sized {
     fn pop_front_parts(&mut self) -> Option<(Self::Key, Self::Value)>;
 }
 
-/// A raw structure whose values can be replaced in place (maps): its nodes
-/// hold their value in a [`ValueSlot`].
+/// A raw structure that backs maps: a present key's value can be replaced.
+/// Its `insert` acts on [`Existing::Replace`] in its own way, under the
+/// node's lock: the list swaps the node's value slot in place, the skiplist
+/// puts a new node (with the value inline) in the old node's place.
 pub trait RawMap: RawOrdered {
-    /// The value slot of `node`.
+    /// The `existing` decision of `insert` and `compare_insert`: replace the
+    /// present value if `decide(current value)` approves (see the shared
+    /// `lazy::decide_replace`).
     ///
     /// # Safety
-    /// `node` was handed out by this structure (so it is not a sentinel).
-    unsafe fn value_slot(node: &Self::Node) -> &ValueSlot<Self::Value>;
-
-    /// Locks `node`, and if it is still live and `decide(current value)`
-    /// approves, replaces its value with the one in `value` (taking it) and
-    /// retires the old one; a marked node yields [`Existing::Retry`]. See
-    /// the shared `lazy::replace_value`.
-    ///
-    /// # Safety
-    /// `node` was passed to an `existing` callback under `guard`;
-    /// `Self::Value: Send + 'static` (the old value is retired).
-    unsafe fn replace_value(
+    /// `node` was passed to an `existing` callback under `guard`.
+    unsafe fn decide_replace(
         node: NonNull<Self::Node>,
-        value: &mut Option<Self::Value>,
         decide: impl FnMut(&Self::Value) -> bool,
         guard: &Guard,
-    ) -> Existing<Self::Value> {
+    ) -> Existing<Self::Value>
+    where
+        Self::Key: Send + 'static,
+        Self::Value: Send + 'static,
+    {
         // SAFETY: the caller's contract keeps the node allocated while
-        // `guard` pins, and is `lazy::replace_value`'s.
-        unsafe {
-            let node = node.as_ref();
-            lazy::replace_value(node.state(), Self::value_slot(node), value, decide, guard)
-        }
+        // `guard` pins.
+        lazy::decide_replace(unsafe { node.as_ref() }, decide, guard)
     }
 }
 

@@ -10,9 +10,9 @@
 //!   `compare_insert`, `get`, `contains_key`, `remove`) and `front`, `back`,
 //!   `pop_front`, `pop_back`, `lower_bound`, `upper_bound` is
 //!   **linearizable**. Of several concurrent removers of one key, exactly
-//!   one gets `Some`. A replacing `insert` changes the value in place, under
-//!   the node's lock, so a `get` never misses a key that is present
-//!   throughout.
+//!   one gets `Some`. A replacing `insert` of a map puts a new node (the
+//!   value inline) in the old node's place in one critical section, so a
+//!   `get` never misses a key that is present throughout.
 //! - Updates are **blocking**: they lock a handful of nodes, always in
 //!   decreasing key order, so they cannot deadlock. The lock (parking_lot's
 //!   1-byte `RawMutex`) spins briefly and then parks, so threads that
@@ -65,8 +65,16 @@
 //! top-down, unlock, and retire it. The victim's own links are left as they
 //! are: wait-free readers may be standing on it.
 //!
+//! **Replace** `k` (a map's `insert` or approved `compare_insert` of a
+//! present key): lock the node, build a new one of the same height with the
+//! new value and the old node's links, point the old node's level-0 link at
+//! it, mark the old node *replaced* (the linearization point), then swing
+//! every level's predecessor to the new node as a remove unlinks, and
+//! retire the old node. `replace.rs` has the steps and the proof.
+//!
 //! **Lookups** descend without locks and, at the first node with the key,
-//! answer "present" iff it is fully linked and unmarked.
+//! answer "present" iff it is fully linked and unmarked, or, for a node
+//! marked *replaced*, report the node its level-0 link points to.
 //!
 //! ## Why lookups are wait-free and linearizable
 //!
@@ -99,13 +107,15 @@
 //! | inserting | false | false | at its lower levels: linked bottom-up, holding its own lock | the same inserter links the rest and sets `fully_linked` |
 //! | fully linked (live) | true | false | at every level of its tower | a remover locks it and marks it |
 //! | marked | true | true | yes, until its remover (who holds its lock) unlinks it top-down | the same remover, after validating the predecessors |
+//! | marked *replaced* (maps) | true | true, replaced | yes, until its replacer (who holds its lock, and the new node's) swings the predecessors to the new node; its level-0 link points at the new node | the same replacer, after validating the predecessors |
 //! | unlinked | true | true | no, but pinned readers may stand on it and follow its links | the remover retires it (once) |
 //! | retired | true | true | no | the epoch collector frees it once every thread pinned before the retirement has unpinned |
 //!
 //! A node's life: allocated by `insert` (one allocation: header and tower),
 //! possibly after its key was compared with others; linked bottom-up and
 //! published as fully linked; marked, unlinked top-down and retired by
-//! exactly one remover; freed by the collector. A node still in the skiplist
+//! exactly one remover (or marked *replaced*, unlinked and retired by one
+//! replacing insert); freed by the collector. A node still in the skiplist
 //! when the map is dropped is freed by the map's `Drop`.
 //!
 //! # Memory layout and the level distribution
@@ -114,7 +124,7 @@
 //!   one allocation per entry (Layout = header ⊕ [AtomicPtr; height]):
 //!   ┌──────────────────────────────────────────────────┬─────────┬─────┬───────────┐
 //!   │ key: K                                           │ next[0] │ ... │ next[h-1] │
-//!   │ value: AtomicPtr<V> (SkipMap only) ──► Box<V>    │  8 B    │     │   8 B     │
+//!   │ value: V, inline and immutable (SkipMap only)    │  8 B    │     │   8 B     │
 //!   │ lock 1 B, marked 1 B, fully_linked 1 B, height 1 B│         │     │           │
 //!   └──────────────────────────────────────────────────┴─────────┴─────┴───────────┘
 //! ```
@@ -134,13 +144,16 @@
 //!
 //! A `SkipSet<u64>` entry is a 16-byte header plus 8 bytes per level: 26.7
 //! bytes on average, one allocation (crossbeam's is 16 + 8 per level with
-//! p = 1/2: 32 bytes). A `SkipMap<K, V>` entry adds the value pointer to the
-//! header and the value's own box (none for a zero-sized `V`).
+//! p = 1/2: 32 bytes). A `SkipMap<K, V>` entry adds the value to the header,
+//! inline: `SkipMap<u64, u64>` takes 34.7 bytes per entry in one allocation
+//! (crossbeam's: 40). The value is never written after the node is built,
+//! which is why a replacing insert replaces the node.
 //!
 //! # Where the code lives
 //!
 //! This module holds the protocol: `node.rs` (the node and its tower, the
-//! level generator), `raw.rs` (lookups, insert, remove, pops) and
+//! level generator), `raw.rs` (lookups, insert, remove, pops),
+//! `replace.rs` (a map's replacing insert) and
 //! `queries.rs` (level-0 walks and the validated windows of ordered
 //! queries), built on the shared pieces of the crate-private `lazy` module;
 //! this file implements the raw-structure contract of [`crate::ordered`]
@@ -179,10 +192,12 @@
 //!
 //! - Of concurrent removers of one key, exactly one gets `Some` (crossbeam
 //!   0.1.3 can give it to two).
-//! - A replacing `insert` keeps the key's node and swaps the value under the
-//!   node's lock: a concurrent `get` never misses the key, an older entry is
-//!   not reported removed and keeps showing the value it was made with.
-//!   `SkipSet::insert` of a present key keeps the present element.
+//! - A replacing `insert` puts a new node in the old one's place, as
+//!   crossbeam does (an older entry is reported removed, keeps showing the
+//!   value it was made with, and its `remove` removes nothing), but in one
+//!   critical section: a concurrent `get` or `remove` never misses the key
+//!   (crossbeam 0.1.3's `get` can, its #1023). `SkipSet::insert` of a
+//!   present key keeps the present element.
 //! - Entries and iterators pin the epoch instead of holding a reference
 //!   count, so they are `!Send` and a long-lived one delays reclamation of
 //!   everything retired meanwhile.
@@ -192,7 +207,7 @@
 use core::borrow::Borrow;
 use core::ptr::NonNull;
 
-use crate::lazy::{Existing, ValueSlot};
+use crate::lazy::Existing;
 use crate::ordered::raw::{Flavour, RawMap, RawOrdered, Window};
 use crate::ordered::{self, OrderedMap};
 use crate::sync::epoch::Guard;
@@ -200,8 +215,9 @@ use crate::sync::epoch::Guard;
 mod node;
 mod queries;
 mod raw;
+mod replace;
 
-use node::{NoValue, Node, NodeRef, Payload};
+use node::{Inline, NoValue, Node, NodeRef, Payload};
 use raw::RawSkipList;
 
 /// Paths of the skiplist protocol that loom models assert they reach.
@@ -240,6 +256,17 @@ pub mod paths {
         WALK_WAITED_FOR_INSERTER: "a level-0 walk met a half-linked node and waited for its inserter";
         /// `pop_front`/`pop_back` waited for a node being inserted or removed.
         POP_WAITED: "a pop waited for an end being updated";
+        /// A lookup found its key's node replaced and followed the link to
+        /// the replacing node.
+        LOOKUP_FOLLOWED_REPLACEMENT: "a lookup followed a replaced node to its replacement";
+        /// A remove found its key's node replaced and searched again.
+        REMOVE_SAW_REPLACED: "a remove found its key's node replaced and searched again";
+        /// A replacing insert locked its node and found it marked by another.
+        REPLACE_FOUND_MARKED: "a replacing insert found its node marked under the lock";
+        /// A replacing insert's predecessor validation failed after marking.
+        REPLACE_REVALIDATED: "a replacing insert revalidated its predecessors";
+        /// A replacing insert put a new node in the old one's place.
+        NODE_REPLACED: "a node was replaced by a new one";
     }
 }
 
@@ -250,7 +277,7 @@ pub mod paths {
 pub enum LazySkipList {}
 
 impl Flavour for LazySkipList {
-    type Map<K, V> = RawSkipList<K, ValueSlot<V>>;
+    type Map<K, V> = RawSkipList<K, Inline<V>>;
     type Set<T> = RawSkipList<T, NoValue>;
 }
 
@@ -410,10 +437,4 @@ impl<K, S: Payload> RawOrdered for RawSkipList<K, S> {
     }
 }
 
-impl<K, V> RawMap for RawSkipList<K, ValueSlot<V>> {
-    unsafe fn value_slot(node: &Node<K, ValueSlot<V>>) -> &ValueSlot<V> {
-        // SAFETY: a node handed out is not the head (the caller's
-        // contract), so its payload is initialised.
-        unsafe { node.payload_unchecked() }
-    }
-}
+impl<K, V> RawMap for RawSkipList<K, Inline<V>> {}

@@ -8,6 +8,7 @@
 //!   │         marked, fully_linked), height   │          │     │            │
 //!   └─────────────────────────────────────────┴──────────┴─────┴────────────┘
 //!   SkipSet<u64>: 16 B header (8 key + 3 state + 1 height + 4 padding), then 8 B per level
+//!   SkipMap<u64, u64>: 24 B header (the value inline after the key), then 8 B per level
 //! ```
 //!
 //! The head of a skiplist is a node of the maximum height whose key and
@@ -19,7 +20,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 
-use crate::lazy::{EntryNode, NodeState, ValueSlot};
+use crate::lazy::{EntryNode, NodeState};
 use crate::sync::atomic::{AtomicPtr, Ordering};
 use crate::sync::epoch::Guard;
 
@@ -34,31 +35,37 @@ pub(crate) const MAX_HEIGHT: usize = 20;
 #[cfg(loom)]
 pub(crate) const MAX_HEIGHT: usize = 2;
 
-/// A node's value storage: a replaceable boxed value for maps, nothing for
-/// sets.
+/// A node's value storage: the value inline for maps, nothing for sets.
 pub trait Payload: Sized {
     /// The value type.
     type Value;
     /// Storage holding `value`.
     fn new(value: Self::Value) -> Self;
-    /// The current value, valid while `guard` pins.
+    /// The value, valid while `guard` pins.
     fn load(&self, guard: &Guard) -> NonNull<Self::Value>;
     /// Take the value out of storage no other thread can reach.
     fn into_value(self) -> Self::Value;
 }
 
-impl<V> Payload for ValueSlot<V> {
+/// The payload of a map node: the value itself, immutable for the node's
+/// life. A replacing insert puts a new node in the old one's place
+/// (`replace.rs`) instead of writing here, so a reader's `&V` stays intact
+/// for as long as its guard pins, with no box and no second allocation.
+#[derive(Debug)]
+pub struct Inline<V>(V);
+
+impl<V> Payload for Inline<V> {
     type Value = V;
     #[inline]
     fn new(value: V) -> Self {
-        ValueSlot::new(value)
+        Inline(value)
     }
     #[inline]
-    fn load(&self, guard: &Guard) -> NonNull<V> {
-        ValueSlot::load(self, guard)
+    fn load(&self, _guard: &Guard) -> NonNull<V> {
+        NonNull::from(&self.0)
     }
     fn into_value(self) -> V {
-        self.into_inner()
+        self.0
     }
 }
 

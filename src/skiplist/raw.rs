@@ -20,7 +20,7 @@ use crate::sync::epoch::Guard;
 /// What a search found: for each level below `levels`, the window
 /// `preds[l] → succs[l]` with `preds[l].key < key <= succs[l].key` (the head
 /// plays −∞, null +∞).
-struct Search<'g, K, S> {
+pub(super) struct Search<'g, K, S> {
     preds: [NodeRef<'g, K, S>; MAX_HEIGHT],
     succs: [*mut Node<K, S>; MAX_HEIGHT],
     /// The levels searched (from `levels - 1` down to 0).
@@ -30,6 +30,11 @@ struct Search<'g, K, S> {
 }
 
 impl<'g, K, S> Search<'g, K, S> {
+    /// The predecessor at `level`.
+    pub(super) fn pred(&self, level: usize) -> NodeRef<'g, K, S> {
+        self.preds[level]
+    }
+
     fn succ(&self, level: usize) -> Option<NodeRef<'g, K, S>> {
         // SAFETY: read from a link of a node reached while pinned, as in
         // `NodeRef::next_ref`.
@@ -142,7 +147,12 @@ impl<K, S> RawSkipList<K, S> {
     /// The paper's `findNode`: search without locks from the top level in use
     /// (at least `at_least` levels), recording the window at every level.
     #[inline(always)]
-    fn find<'g, Q>(&'g self, key: &Q, at_least: usize, guard: &'g Guard) -> Search<'g, K, S>
+    pub(super) fn find<'g, Q>(
+        &'g self,
+        key: &Q,
+        at_least: usize,
+        guard: &'g Guard,
+    ) -> Search<'g, K, S>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
@@ -200,6 +210,12 @@ impl<K, S> RawSkipList<K, S> {
                     Equal => {
                         return if c.is_live() {
                             Some(c)
+                        } else if c.state().is_replaced() {
+                            // The key stayed present: it is in the node that
+                            // replaced this one (`replace.rs`), linked from
+                            // it at level 0 before the mark we just read.
+                            cover!(paths::LOOKUP_FOLLOWED_REPLACEMENT);
+                            c.next_ref(0)
                         } else {
                             cover!(paths::LOOKUP_SAW_NOT_LIVE);
                             None
@@ -220,7 +236,7 @@ impl<K, S> RawSkipList<K, S> {
     /// a marked node was the cause, this waits for its remover to finish
     /// (its lock is held until it is unlinked) instead of letting the caller
     /// spin through searches that would meet it again.
-    fn lock_preds<'g>(
+    pub(super) fn lock_preds<'g>(
         search: &Search<'g, K, S>,
         height: usize,
         expect: impl Fn(usize) -> *mut Node<K, S>,
@@ -324,6 +340,23 @@ impl<K, S> RawSkipList<K, S> {
                 match existing(found, &mut value, guard) {
                     Existing::Done(v) => return (found.ptr(), v),
                     Existing::Retry => continue,
+                    Existing::Replace(_, retirable) => {
+                        // The node's value is immutable, so "still the
+                        // value `existing` approved" is "still unmarked",
+                        // which `replace` checks under the node's lock.
+                        let k = key.take().expect("the key is ours again");
+                        let v = value.take().expect("a replacing insert has a value");
+                        // SAFETY: `found` was fully linked under `guard` and
+                        // holds `k`'s key.
+                        match unsafe { self.replace(search, found, k, v, retirable, guard) } {
+                            Ok(replaced) => return replaced,
+                            Err((k, v)) => {
+                                key = Some(k);
+                                value = Some(v);
+                                continue;
+                            }
+                        }
+                    }
                 }
             }
             // Absent: build the node outside any lock (`make_value` is user
@@ -474,11 +507,25 @@ impl<K, S> RawSkipList<K, S> {
                     if target.is_some() && !state.is_marked() {
                         continue;
                     }
+                    if target.is_none() && state.is_replaced() {
+                        // The key is still present, in the replacing node:
+                        // wait for the replacer to finish and search again.
+                        cover!(paths::REMOVE_SAW_REPLACED);
+                        Self::wait_for_owner(candidate);
+                        continue;
+                    }
                     cover!(paths::REMOVE_SAW_NOT_LIVE);
                     return Removal::Absent;
                 }
                 let held = state.lock();
                 if state.is_marked() {
+                    if target.is_none() && state.is_replaced() {
+                        // As above; the replacer has finished (we hold the
+                        // lock it held).
+                        cover!(paths::REMOVE_SAW_REPLACED);
+                        drop(held);
+                        continue;
+                    }
                     // Another remover won the mark: exactly one remover wins.
                     cover!(paths::REMOVE_LOST_RACE);
                     return Removal::Absent;
@@ -640,7 +687,7 @@ impl<K, S> RawSkipList<K, S> {
 /// # Safety
 /// `node` was unlinked at every level by the caller, who won its mark; its
 /// contents may be dropped on any thread.
-unsafe fn retire_node<K, S>(node: *mut Node<K, S>, guard: &Guard) {
+pub(super) unsafe fn retire_node<K, S>(node: *mut Node<K, S>, guard: &Guard) {
     /// # Safety
     /// `node` is unreachable, retired once, not the head.
     unsafe fn destroy<K, S>(node: *mut Node<K, S>) {

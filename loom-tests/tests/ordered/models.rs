@@ -255,6 +255,48 @@ where
     });
 }
 
+pub fn replace_insert_before<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("insert(1, new) || insert(0)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10); // tall: a skiplist replacement swings two levels
+                           // The new 0 becomes 1's predecessor at level 0 (and at level 1, if
+                           // tall): a replacement that found the head there must validate,
+                           // fail, and search again.
+        let other = spawn_on(&map, |map| *map.insert(0, 0).value());
+        let shown = *map.insert(1, 20).value();
+        assert_eq!(other.join().unwrap(), 0);
+        assert_eq!(shown, 20);
+        let left: Vec<(u32, u32)> = map.iter().map(|e| (*e.key(), *e.value())).collect();
+        assert_eq!(left, [(0, 0), (1, 20)], "both writes landed, once each");
+        assert_eq!(map.len(), 2);
+    });
+}
+
+pub fn iterate_while_replacing<F: Flavour>(run: Run<'_>)
+where
+    Map<F>: Send + Sync,
+{
+    run.explore("iter() || insert(1, new)", || {
+        let map = Arc::new(Map::<F>::new());
+        map.insert(1, 10);
+        map.insert(2, 20);
+        let other = spawn_on(&map, |map| {
+            map.iter()
+                .map(|e| (*e.key(), *e.value()))
+                .collect::<Vec<_>>()
+        });
+        map.insert(1, 11);
+        let seen = other.join().unwrap();
+        assert!(
+            seen == [(1, 10), (2, 20)] || seen == [(1, 11), (2, 20)],
+            "an iterator yields each present key once, with a value it held: {seen:?}"
+        );
+    });
+}
+
 /// The outcomes of a write of 20 to key 1 (held 10) racing its remove:
 /// either the remove came first and took 10, and the write found the key
 /// absent and inserted 20; or the write came first and the remove took 20.
