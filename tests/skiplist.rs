@@ -29,6 +29,32 @@ fn a_replaced_entry_is_removed_and_keeps_its_value_as_in_crossbeam() {
     assert!(map.is_empty());
 }
 
+/// Runs `readers` threads of `check(&map, reader, rounds)` on a map of keys
+/// `0..keys` while two threads replace values (key `(i * stride + w) %
+/// keys` at step `i` of writer `w`) until the readers finish, then checks
+/// that the replacements left `len` alone.
+fn against_replacing_inserts(
+    keys: u64,
+    stride: u64,
+    readers: u64,
+    check: impl Fn(&SkipMap<u64, u64>, u64, u64) + Sync,
+) {
+    let map = SkipMap::new();
+    for k in 0..keys {
+        map.insert(k, 0u64);
+    }
+    let rounds = scaled(20_000) as u64;
+    let replace = |w: u64, stop: &std::sync::atomic::AtomicBool| {
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            map.insert((i * stride + w) % keys, i);
+            i += 1;
+        }
+    };
+    map_suite::read_while_writing((2, replace), (readers, |r| check(&map, r, rounds)));
+    assert_eq!(map.len(), keys as usize, "replacements must not change len");
+}
+
 #[test]
 fn remove_never_misses_a_key_present_throughout_concurrent_replacing_inserts() {
     let _g = shared();
@@ -36,31 +62,16 @@ fn remove_never_misses_a_key_present_throughout_concurrent_replacing_inserts() {
     // every one of its removes finds the key present: a remove that met the
     // node a replacing insert had just marked must search again, not report
     // the key absent.
-    let map = SkipMap::new();
-    let keys = 8u64;
-    for k in 0..keys {
-        map.insert(k, 0u64);
-    }
-    let rounds = scaled(20_000);
-    let replace = |w: u64, stop: &std::sync::atomic::AtomicBool| {
-        let mut i = 0;
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            map.insert((i + w) % keys, i);
-            i += 1;
-        }
-    };
-    let remove = |r: u64| {
-        for i in 0..rounds as u64 {
-            let k = (i + r) % keys;
+    against_replacing_inserts(8, 1, 1, |map, r, rounds| {
+        for i in 0..rounds {
+            let k = (i + r) % 8;
             assert!(
                 map.remove(&k).is_some(),
                 "remove({k}) missed a key present throughout"
             );
             map.insert(k, u64::MAX);
         }
-    };
-    map_suite::read_while_writing((2, replace), (1, remove));
-    assert_eq!(map.len(), keys as usize);
+    });
 }
 
 #[test]
@@ -70,22 +81,9 @@ fn get_never_misses_a_key_present_throughout_concurrent_replacing_inserts() {
     // a new one, so a `get` in between misses the key. Here the new node takes
     // the old one's place in one critical section, and a lookup that finds
     // the old node marked *replaced* follows it to the new one.
-    let map = SkipMap::new();
-    let keys = 64u64;
-    for k in 0..keys {
-        map.insert(k, 0u64);
-    }
-    let rounds = scaled(20_000);
-    let replace = |w: u64, stop: &std::sync::atomic::AtomicBool| {
-        let mut i = 0;
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            map.insert((i * 7 + w) % keys, i);
-            i += 1;
-        }
-    };
-    let look_up = |r: u64| {
-        for i in 0..rounds as u64 {
-            let k = (i * 13 + r) % keys;
+    against_replacing_inserts(64, 7, 2, |map, r, rounds| {
+        for i in 0..rounds {
+            let k = (i * 13 + r) % 64;
             assert!(
                 map.get(&k).is_some(),
                 "get({k}) missed a key present throughout a replacing insert"
@@ -95,9 +93,7 @@ fn get_never_misses_a_key_present_throughout_concurrent_replacing_inserts() {
                 "contains_key({k}) missed a present key"
             );
         }
-    };
-    map_suite::read_while_writing((2, replace), (2, look_up));
-    assert_eq!(map.len(), keys as usize, "replacements must not change len");
+    });
 }
 
 #[test]
