@@ -213,7 +213,7 @@ fn skipmap_histories_of_every_interleaving_are_linearizable() {
     map_model!(
         "lincheck: skipmap insert/remove/get",
         SkipMap<u64, u64>,
-        lazuli::skiplist::paths::VALUE_REPLACED
+        lazuli::skiplist::paths::NODE_REPLACED
     );
 }
 
