@@ -170,7 +170,8 @@ fn a_skip_set_of_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
         if theirs.is_none() && cfg!(miri) {
             // crossbeam-skiplist 0.1.3 frees its nodes through a pointer
             // that Tree Borrows rejects (Miri reports UB in its `Drop`), so
-            // under Miri only our side is measured, against its 32 B.
+            // under Miri only our side is measured (and only its allocation
+            // count is checked, below).
             theirs = Some(32.0);
         }
         if theirs.is_none() {
@@ -183,13 +184,19 @@ fn a_skip_set_of_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
         theirs.expect("no quiet window for crossbeam's SkipSet"),
     );
     println!("SkipSet<u64>: lazuli {ours:.2} B/entry, crossbeam-skiplist {theirs:.2} B/entry (one allocation per entry each)");
+    if cfg!(miri) {
+        // 20 entries under Miri: their random heights swing the average by
+        // a few bytes, so only the one-allocation-per-entry count (checked
+        // by `bytes_per_entry`) is meaningful there.
+        return;
+    }
     assert!(
         ours <= theirs,
         "lazuli's SkipSet<u64> uses {ours:.2} bytes per entry, crossbeam's {theirs:.2}"
     );
-    // 16-byte header + 8 bytes per level, 4/3 levels on average: 26.7 B.
+    // 16-byte header + 8 bytes per level, 23/12 levels on average: 31.3 B.
     assert!(
-        ours < 29.0,
+        ours < 31.7,
         "{ours:.2} B per entry: the level distribution is off"
     );
 }
@@ -207,8 +214,7 @@ fn a_skip_map_of_u64_to_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
             ours = bytes_per_entry(n, 1, &mut |k| drop(map.insert(k, k)));
         }
         if theirs.is_none() && cfg!(miri) {
-            // As in the set test: crossbeam's 24-byte header (reference
-            // count and height, key, value) and two levels of 8 bytes.
+            // As in the set test (crossbeam's nominal 40 B, unused).
             theirs = Some(40.0);
         }
         if theirs.is_none() {
@@ -221,15 +227,21 @@ fn a_skip_map_of_u64_to_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
         theirs.expect("no quiet window for crossbeam's SkipMap"),
     );
     println!("SkipMap<u64, u64>: lazuli {ours:.2} B/entry, crossbeam-skiplist {theirs:.2} B/entry (one allocation per entry each)");
+    if cfg!(miri) {
+        // 20 entries under Miri: their random heights swing the average by
+        // a few bytes, so only the one-allocation-per-entry count (checked
+        // by `bytes_per_entry`) is meaningful there.
+        return;
+    }
     assert!(
         ours <= theirs,
         "lazuli's SkipMap<u64, u64> uses {ours:.2} bytes per entry, crossbeam's {theirs:.2}"
     );
     // 24-byte header (key, value inline, state, height) + 8 bytes per level,
-    // 4/3 levels on average: 34.7 B, in one allocation (the value is not
+    // 23/12 levels on average: 39.3 B, in one allocation (the value is not
     // boxed).
     assert!(
-        ours < 37.0,
+        ours < 39.7,
         "{ours:.2} B per entry: the value is boxed again, or the level distribution is off"
     );
 }
