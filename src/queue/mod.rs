@@ -124,8 +124,9 @@
 //! # Memory
 //!
 //! * [`Queue::new`] allocates nothing. The first push allocates one chunk.
-//! * A chunk holds `CHUNK` elements inline (default [`DEFAULT_CHUNK`]), one
-//!   state byte each and a 32-byte header: 9.33 bytes per `u64`. Chunks are
+//! * A chunk holds `CHUNK` elements inline (default [`DEFAULT_CHUNK`]), each
+//!   packed behind its state byte, and a 32-byte header: 9.33 bytes per
+//!   `u64`. Chunks are
 //!   allocated zeroed directly on the heap, so large elements never pass
 //!   through the stack.
 //! * In steady state near empty the queue lives in one or two chunks plus
