@@ -157,9 +157,9 @@
 //! of 200 ms, medians, lazuli ÷ crossbeam, four workloads: `SkipSet` and
 //! `SkipMap` at 1 and 2 threads): p = 1/4 without prefetching 0.70-0.89;
 //! with prefetching 0.85-0.96; bottom levels at p = 1/2 (two to four of
-//! them) with prefetching 0.93-1.11, three of them 0.89-1.11 over two runs. On 65,536
-//! keys, where lookups do not prefetch, the heights alone changed nothing
-//! beyond the noise.
+//! them) with prefetching 0.93-1.11, three of them 0.89-1.11 over two
+//! runs. On 65,536 keys, where lookups do not prefetch, the heights alone
+//! changed nothing beyond the noise.
 //!
 //! The height is capped at 20 (enough for 10^11 entries; 2 under loom).
 //! Each thread draws heights from its own xorshift generator: no shared
