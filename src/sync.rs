@@ -15,6 +15,7 @@
 //! | [`AtomicWaker`] | the `atomic-waker` crate | `loom::future::AtomicWaker` |
 //! | [`spin_loop`] | `core::hint::spin_loop` | `loom::thread::yield_now` (loom must be told that a spinning thread waits) |
 //! | [`contention_pause`] | `n` × `core::hint::spin_loop` (nothing under Miri) | nothing: a fixed delay waits for no condition, so it changes no interleaving loom must explore |
+//! | [`idle_poll`] | every [`POLLS_PER_YIELD`]-th call on a thread: `std::thread::yield_now` | nothing: a courtesy to the OS scheduler, not an event of the algorithm |
 //! | [`epoch`] | crossbeam-epoch | crossbeam-epoch; modelled by loom only with `--cfg crossbeam_loom` as well |
 //!
 //! [loom]: https://docs.rs/loom
@@ -93,6 +94,48 @@ pub(crate) fn contention_pause(n: u32) {
     }
     #[cfg(any(loom, miri))]
     let _ = n;
+}
+
+/// How many polls that found nothing a thread makes between two yields of
+/// its CPU (see [`idle_poll`]).
+pub(crate) const POLLS_PER_YIELD: u32 = 256;
+
+/// Records that the calling thread polled and found nothing to take; every
+/// [`POLLS_PER_YIELD`]-th such call on a thread yields its CPU to the OS
+/// scheduler. Returns whether this call yielded.
+///
+/// A consumer that spins on `pop` while more threads are runnable than
+/// there are CPUs burns the time slices that the producers it waits for
+/// need. One yield per 256 empty polls (a few µs of spinning) hands the CPU
+/// over; with nothing else runnable the yield returns at once (a system
+/// call, well under a microsecond), so a spinning consumer on an idle
+/// machine gives up nothing it was using. The count is per thread and is
+/// never reset: at most one yield per 256 empty polls, however far apart
+/// they are. Nothing under loom, where a scheduling courtesy is not an
+/// event the model needs. The queue's module docs ("Polling an empty
+/// queue") have the measurements.
+#[inline]
+pub(crate) fn idle_poll() -> bool {
+    #[cfg(not(loom))]
+    {
+        std::thread_local! {
+            static IDLE_POLLS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+        }
+        let due = IDLE_POLLS
+            .try_with(|polls| {
+                let count = polls.get().wrapping_add(1);
+                polls.set(count);
+                count % POLLS_PER_YIELD == 0
+            })
+            // A thread that is being torn down just does not yield.
+            .unwrap_or(false);
+        if due {
+            std::thread::yield_now();
+        }
+        due
+    }
+    #[cfg(loom)]
+    false
 }
 
 /// Loads `atomic` for a decision that a read-modify-write later validates
@@ -265,5 +308,22 @@ mod waker {
         pub(crate) fn take(&self) -> Option<Waker> {
             self.0.take_waker()
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{idle_poll, POLLS_PER_YIELD};
+
+    #[test]
+    fn an_idle_poller_yields_once_every_polls_per_yield() {
+        // A fresh thread: its count starts at zero.
+        std::thread::spawn(|| {
+            let yielded: Vec<u32> = (1..=3 * POLLS_PER_YIELD).filter(|_| idle_poll()).collect();
+            let expected: Vec<u32> = (1..=3).map(|round| round * POLLS_PER_YIELD).collect();
+            assert_eq!(yielded, expected);
+        })
+        .join()
+        .unwrap();
     }
 }

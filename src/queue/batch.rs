@@ -68,7 +68,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     ///
     /// Up to a lap's worth of slots is claimed with one compare-and-swap, so
     /// a batch of 32 costs one claim instead of 32. Each element is its own
-    /// linearizable pop.
+    /// linearizable pop. Like [`pop`](Queue::pop), a thread that keeps
+    /// finding the queue empty yields its CPU once every 256 such calls.
     ///
     /// If `dst`'s `Extend` panics, the elements of the claimed run that it
     /// had not taken yet are dropped (they are out of the queue by then).
@@ -84,6 +85,16 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(queue.pop_into(&mut batch, 32), 0);
     /// ```
     pub fn pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
+        let moved = self.try_pop_into(dst, max);
+        if moved == 0 && max > 0 {
+            crate::sync::idle_poll();
+        }
+        moved
+    }
+
+    /// [`pop_into`](Queue::pop_into) without the yield on an empty queue, for
+    /// the receiving calls (see `Queue::try_pop`).
+    pub(super) fn try_pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
         let mut moved = 0;
         while moved < max {
             let Some(claim) = self.claim_head(max - moved) else {

@@ -117,7 +117,7 @@ macro_rules! queue_source {
 
             #[inline]
             fn try_take(&mut self) -> Option<T> {
-                self.pop()
+                self.try_pop()
             }
 
             #[inline]
@@ -192,7 +192,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// });
     /// ```
     pub fn recv_blocking(&self) -> Option<T> {
-        if let Some(element) = self.pop() {
+        if let Some(element) = self.try_pop() {
             return Some(element);
         }
         wait_blocking(self)
@@ -226,7 +226,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(queue.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed));
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        if let Some(element) = self.pop() {
+        if let Some(element) = self.try_pop() {
             return Ok(element);
         }
         let deadline = Deadline::after(timeout);

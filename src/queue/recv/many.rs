@@ -148,7 +148,7 @@ unsafe impl<T, const CHUNK: usize> Source for Batch<'_, '_, T, CHUNK> {
             // Nothing asked, nothing to wait for.
             return Some(0);
         }
-        match self.queue.pop_into(self.buf, self.limit) {
+        match self.queue.try_pop_into(self.buf, self.limit) {
             0 => None,
             taken => Some(taken),
         }
