@@ -69,7 +69,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// Up to a lap's worth of slots is claimed with one compare-and-swap, so
     /// a batch of 32 costs one claim instead of 32. Each element is its own
     /// linearizable pop. Like [`pop`](Queue::pop), a thread that keeps
-    /// finding the queue empty yields its CPU once every 256 such calls.
+    /// finding the queue empty yields its CPU once every 256 such calls,
+    /// and then looks again before it returns 0.
     ///
     /// If `dst`'s `Extend` panics, the elements of the claimed run that it
     /// had not taken yet are dropped (they are out of the queue by then).
@@ -85,11 +86,11 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// assert_eq!(queue.pop_into(&mut batch, 32), 0);
     /// ```
     pub fn pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
-        let moved = self.try_pop_into(dst, max);
-        if moved == 0 && max > 0 {
-            crate::sync::idle_poll();
+        match self.try_pop_into(dst, max) {
+            // As in `pop`: after a yield, look again.
+            0 if max > 0 && crate::sync::idle_poll() => self.try_pop_into(dst, max),
+            moved => moved,
         }
-        moved
     }
 
     /// [`pop_into`](Queue::pop_into) without the yield on an empty queue, for

@@ -160,7 +160,9 @@
 //! consumers sleeping in the allocator now and then), and delivered 19-38
 //! against `SegQueue`'s 31-62 Mops/s. So every 256th empty poll on a
 //! thread yields its CPU (`std::thread::yield_now`, through
-//! `sync::idle_poll`). The yield waits for no one: with nothing else
+//! `sync::idle_poll`) and then looks again: after a yield the thread may
+//! have been away for a whole time slice, and an empty answer from before
+//! it would be stale. The yield waits for no one: with nothing else
 //! runnable it returns at once. In one interleaved run (9 reps of 200 ms)
 //! producers-consumers went from 0.73x and 0.43x `SegQueue` at 4 and 8
 //! threads (run 12) to 1.08x and 1.11x, while a consumer spinning on `pop`
@@ -557,7 +559,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// queue is empty.
     ///
     /// A thread that keeps finding the queue empty yields its CPU once every
-    /// 256 such calls ("Polling an empty queue" in the
+    /// 256 such calls, then looks again ("Polling an empty queue" in the
     /// [module docs](self)); to wait for an element without spinning at
     /// all, use [`recv`](Queue::recv) or
     /// [`recv_blocking`](Queue::recv_blocking).
@@ -574,11 +576,12 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// ```
     #[inline]
     pub fn pop(&self) -> Option<T> {
-        let value = self.try_pop();
-        if value.is_none() {
-            crate::sync::idle_poll();
+        match self.try_pop() {
+            // After a yield the thread may have been away for a while:
+            // look again before reporting empty.
+            None if crate::sync::idle_poll() => self.try_pop(),
+            value => value,
         }
-        value
     }
 
     /// [`pop`](Queue::pop) without the yield: what the receiving calls use
