@@ -326,4 +326,39 @@ mod tests {
         .join()
         .unwrap();
     }
+
+    #[test]
+    fn empty_pops_count_towards_a_yield_and_receiving_calls_do_not() {
+        use crate::queue::RecvTimeoutError;
+        use std::time::Duration;
+
+        std::thread::spawn(|| {
+            let queue = crate::Queue::<u8>::new();
+            let mut sink = Vec::new();
+            // Empty `pop`s count: the call after 255 of them is the 256th.
+            for _ in 1..POLLS_PER_YIELD {
+                assert_eq!(queue.pop(), None);
+            }
+            assert!(idle_poll());
+            // So do empty `pop_into`s (a `max` of 0 asks for nothing and
+            // does not count).
+            assert_eq!(queue.pop_into(&mut sink, 0), 0);
+            for _ in 1..POLLS_PER_YIELD {
+                assert_eq!(queue.pop_into(&mut sink, 4), 0);
+            }
+            assert!(idle_poll());
+            // The receiving calls poll without counting: after 255 of them
+            // the count is one past a multiple, not at one.
+            for _ in 1..POLLS_PER_YIELD {
+                assert_eq!(
+                    queue.recv_timeout(Duration::ZERO),
+                    Err(RecvTimeoutError::Timeout)
+                );
+            }
+            assert!(!idle_poll());
+            assert!(sink.is_empty());
+        })
+        .join()
+        .unwrap();
+    }
 }
