@@ -18,6 +18,13 @@
 //! | [`idle_poll`] | every [`POLLS_PER_YIELD`]-th call on a thread: `std::thread::yield_now` | nothing: a courtesy to the OS scheduler, not an event of the algorithm |
 //! | [`epoch`] | crossbeam-epoch | crossbeam-epoch; modelled by loom only with `--cfg crossbeam_loom` as well |
 //!
+//! One documented exception: the queue's slot state byte
+//! (`Slot::state` in `src/queue/chunk.rs`) is a `core::cell::UnsafeCell<u8>`
+//! outside loom, because an `AtomicU8` may not sit in the packed slot; it is
+//! only ever accessed as an `AtomicU8` (through `AtomicU8::from_ptr`), never
+//! through the cell. Under loom it is a `loom::sync::atomic::AtomicU8` from
+//! this module, so the models see every access to it.
+//!
 //! [loom]: https://docs.rs/loom
 
 #![allow(dead_code, unused_imports)] // not every item is used by every configuration
@@ -100,6 +107,13 @@ pub(crate) fn contention_pause(n: u32) {
 /// its CPU (see [`idle_poll`]).
 pub(crate) const POLLS_PER_YIELD: u32 = 256;
 
+#[cfg(not(loom))]
+std::thread_local! {
+    /// How many polls that found nothing the calling thread has made
+    /// (modulo 2^32): the count behind [`idle_poll`].
+    static IDLE_POLLS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+}
+
 /// Records that the calling thread polled and found nothing to take; every
 /// [`POLLS_PER_YIELD`]-th such call on a thread yields its CPU to the OS
 /// scheduler. Returns whether this call yielded.
@@ -109,33 +123,79 @@ pub(crate) const POLLS_PER_YIELD: u32 = 256;
 /// need. One yield per 256 empty polls (a few µs of spinning) hands the CPU
 /// over; with nothing else runnable the yield returns at once (a system
 /// call, well under a microsecond), so a spinning consumer on an idle
-/// machine gives up nothing it was using. The count is per thread and is
-/// never reset: at most one yield per 256 empty polls, however far apart
-/// they are. Nothing under loom, where a scheduling courtesy is not an
-/// event the model needs. The queue's module docs ("Polling an empty
-/// queue") have the measurements.
+/// machine gives up nothing it was using. The count is per thread, shared
+/// by every queue the thread polls, and is never reset (a successful pop
+/// does not reset it either): at most one yield per 256 empty polls,
+/// however far apart they are. Nothing under loom, where a scheduling
+/// courtesy is not an event the model needs. The queue's module docs
+/// ("Polling an empty queue") have the measurements.
 #[inline]
 pub(crate) fn idle_poll() -> bool {
     #[cfg(not(loom))]
     {
-        std::thread_local! {
-            static IDLE_POLLS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
-        }
         let due = IDLE_POLLS
             .try_with(|polls| {
                 let count = polls.get().wrapping_add(1);
                 polls.set(count);
                 count % POLLS_PER_YIELD == 0
             })
-            // A thread that is being torn down just does not yield.
+            // Cannot fail: a const-initialised `Cell<u32>` has no
+            // destructor, so std never tears its slot down, not even while
+            // the thread exits. `try_with` only keeps a panic path out of
+            // `pop`.
             .unwrap_or(false);
         if due {
             std::thread::yield_now();
+            #[cfg(test)]
+            test_hooks::after_yield();
         }
         due
     }
     #[cfg(loom)]
     false
+}
+
+/// Hooks for the unit tests of [`idle_poll`] and of the queue's polling
+/// (`cfg(test)` only, and never under loom: outside tests `idle_poll`
+/// carries no trace of them).
+#[cfg(all(test, not(loom)))]
+pub(crate) mod test_hooks {
+    use core::cell::Cell;
+
+    std::thread_local! {
+        /// What the calling thread's next yield in `idle_poll` runs.
+        static AFTER_YIELD: Cell<Option<Box<dyn FnOnce()>>> = const { Cell::new(None) };
+    }
+
+    /// The calling thread's count of polls that found nothing (see
+    /// `idle_poll`).
+    pub(crate) fn idle_polls() -> u32 {
+        super::IDLE_POLLS.with(Cell::get)
+    }
+
+    /// Runs `hook` right after the calling thread's next yield in
+    /// `idle_poll` (once), as if another thread had run while this one
+    /// was away.
+    pub(crate) fn on_next_yield(hook: impl FnOnce() + 'static) {
+        AFTER_YIELD.with(|slot| slot.set(Some(Box::new(hook))));
+    }
+
+    /// True if a hook set by [`on_next_yield`] has not run yet.
+    pub(crate) fn yield_hook_pending() -> bool {
+        AFTER_YIELD.with(|slot| {
+            let hook = slot.take();
+            let pending = hook.is_some();
+            slot.set(hook);
+            pending
+        })
+    }
+
+    /// Called by `idle_poll` right after it yielded.
+    pub(super) fn after_yield() {
+        if let Some(hook) = AFTER_YIELD.with(Cell::take) {
+            hook();
+        }
+    }
 }
 
 /// Loads `atomic` for a decision that a read-modify-write later validates
@@ -203,10 +263,17 @@ pub mod coverage {
         }
         /// Records that the path was taken.
         pub fn hit(&self) {
+            // memory ordering: Relaxed: a tally that publishes no data; it
+            // is read (`hits`) around a model run, not during one.
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
         /// How many times it was taken so far, in all executions.
         pub fn hits(&self) -> usize {
+            // memory ordering: Relaxed: loom runs every model thread as a
+            // coroutine on the OS thread that runs the model, so each `hit`
+            // of a run is sequenced before a read made after it returned
+            // (runs on other OS threads are ordered by whatever serialises
+            // them: `explore` in loom-tests holds a lock).
             self.hits.load(Ordering::Relaxed)
         }
     }
@@ -313,7 +380,10 @@ mod waker {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use super::test_hooks::{idle_polls, on_next_yield, yield_hook_pending};
     use super::{idle_poll, POLLS_PER_YIELD};
+    use crate::Queue;
+    use std::sync::Arc;
 
     #[test]
     fn an_idle_poller_yields_once_every_polls_per_yield() {
@@ -327,36 +397,148 @@ mod tests {
         .unwrap();
     }
 
+    /// Asserts that `call` leaves the calling thread's idle-poll count as it
+    /// found it.
+    fn counts_nothing<R>(what: &str, call: impl FnOnce() -> R) -> R {
+        let before = idle_polls();
+        let result = call();
+        assert_eq!(idle_polls(), before, "{what} counted towards a yield");
+        result
+    }
+
+    /// Polls `future` once, with a waker that does nothing.
+    fn poll_once<F: core::future::Future + Unpin>(future: &mut F) -> core::task::Poll<F::Output> {
+        use core::future::Future;
+        let waker = futures::task::noop_waker();
+        core::pin::Pin::new(future).poll(&mut core::task::Context::from_waker(&waker))
+    }
+
     #[test]
     fn empty_pops_count_towards_a_yield_and_receiving_calls_do_not() {
         use crate::queue::RecvTimeoutError;
+        use core::task::Poll;
+        use futures::executor::block_on;
+        use futures::StreamExt;
         use std::time::Duration;
 
+        // A fresh thread, so that no other test's polls are in its count.
         std::thread::spawn(|| {
-            let queue = crate::Queue::<u8>::new();
+            let queue = Arc::new(Queue::<u8>::new());
             let mut sink = Vec::new();
-            // Empty `pop`s count: the call after 255 of them is the 256th.
-            for _ in 1..POLLS_PER_YIELD {
-                assert_eq!(queue.pop(), None);
-            }
-            assert!(idle_poll());
-            // So do empty `pop_into`s (a `max` of 0 asks for nothing and
-            // does not count).
-            assert_eq!(queue.pop_into(&mut sink, 0), 0);
-            for _ in 1..POLLS_PER_YIELD {
-                assert_eq!(queue.pop_into(&mut sink, 4), 0);
-            }
-            assert!(idle_poll());
-            // The receiving calls poll without counting: after 255 of them
-            // the count is one past a multiple, not at one.
-            for _ in 1..POLLS_PER_YIELD {
+
+            // Each empty `pop` and `pop_into` adds exactly one; a `max` of 0
+            // asks for nothing and adds nothing.
+            let start = idle_polls();
+            assert_eq!(queue.pop(), None);
+            assert_eq!(idle_polls(), start.wrapping_add(1), "an empty pop");
+            assert_eq!(queue.pop_into(&mut sink, 4), 0);
+            assert_eq!(idle_polls(), start.wrapping_add(2), "an empty pop_into");
+            counts_nothing("pop_into with max 0", || queue.pop_into(&mut sink, 0));
+
+            // The receiving calls poll the open, empty queue (before they
+            // register and in the re-check after) without counting.
+            counts_nothing("recv_timeout", || {
                 assert_eq!(
                     queue.recv_timeout(Duration::ZERO),
                     Err(RecvTimeoutError::Timeout)
                 );
-            }
-            assert!(!idle_poll());
+            });
+            counts_nothing("recv", || {
+                assert_eq!(poll_once(&mut queue.recv()), Poll::Pending);
+            });
+            counts_nothing("recv_owned", || {
+                assert_eq!(
+                    poll_once(&mut Arc::clone(&queue).recv_owned()),
+                    Poll::Pending
+                );
+            });
+            counts_nothing("recv_many", || {
+                assert_eq!(poll_once(&mut queue.recv_many(&mut sink, 4)), Poll::Pending);
+            });
+            counts_nothing("stream", || {
+                assert_eq!(poll_once(&mut queue.stream().next()), Poll::Pending);
+            });
+            counts_nothing("stream_owned", || {
+                let mut stream = Arc::clone(&queue).stream_owned();
+                assert_eq!(poll_once(&mut stream.next()), Poll::Pending);
+            });
+
+            // Closed and empty: the blocking forms return at once, after
+            // polling (twice: before and after seeing the close).
+            assert!(queue.close());
+            counts_nothing("recv_blocking", || assert_eq!(queue.recv_blocking(), None));
+            counts_nothing("recv_many_blocking", || {
+                assert_eq!(queue.recv_many_blocking(&mut sink, 4), 0);
+            });
+            counts_nothing("recv_timeout (closed)", || {
+                assert_eq!(
+                    queue.recv_timeout(Duration::from_secs(60)),
+                    Err(RecvTimeoutError::Closed)
+                );
+            });
+            counts_nothing("recv (closed)", || {
+                assert_eq!(block_on(queue.recv()), None);
+            });
+            counts_nothing("recv_many (closed)", || {
+                assert_eq!(block_on(queue.recv_many(&mut sink, 4)), 0);
+            });
+            counts_nothing("stream (closed)", || {
+                assert_eq!(block_on(queue.stream().next()), None);
+            });
+
+            // And `pop` still counts on a closed queue.
+            let before = idle_polls();
+            assert_eq!(queue.pop(), None);
+            assert_eq!(idle_polls(), before.wrapping_add(1), "an empty pop");
             assert!(sink.is_empty());
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Makes empty polls until the calling thread's next one yields.
+    fn poll_until_a_yield_is_next() {
+        while idle_polls().wrapping_add(1) % POLLS_PER_YIELD != 0 {
+            idle_poll();
+        }
+    }
+
+    #[test]
+    fn an_empty_pop_that_yields_looks_again_before_it_reports_empty() {
+        std::thread::spawn(|| {
+            let queue = Arc::new(Queue::<u32>::new());
+            poll_until_a_yield_is_next();
+            // While this thread is away, another pushes.
+            let producer = Arc::clone(&queue);
+            on_next_yield(move || producer.push(7).unwrap());
+            assert_eq!(
+                queue.pop(),
+                Some(7),
+                "pop reported an answer from before its yield"
+            );
+            assert!(!yield_hook_pending(), "pop did not yield");
+            // The element was taken once: the next pop finds nothing.
+            assert_eq!(queue.pop(), None);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn an_empty_pop_into_that_yields_looks_again_before_it_reports_empty() {
+        std::thread::spawn(|| {
+            let queue = Arc::new(Queue::<u32>::new());
+            let mut out = Vec::new();
+            poll_until_a_yield_is_next();
+            let producer = Arc::clone(&queue);
+            on_next_yield(move || producer.push_iter([7, 8]).unwrap());
+            assert_eq!(
+                queue.pop_into(&mut out, 4),
+                2,
+                "pop_into reported an answer from before its yield"
+            );
+            assert_eq!(out, [7, 8]);
+            assert!(!yield_hook_pending(), "pop_into did not yield");
         })
         .join()
         .unwrap();

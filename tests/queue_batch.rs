@@ -132,6 +132,86 @@ fn a_panicking_iterator_pushes_what_it_yielded_and_gives_up_the_rest() {
     assert_eq!(drops.get(), 15);
 }
 
+#[test]
+fn slots_given_up_by_a_panicking_iterator_count_in_len_but_not_in_into_iter() {
+    let queue: Queue<i32, 4> = Queue::with_chunk_size();
+    let values = (0..10).inspect(|&i| {
+        if i == 6 {
+            panic!("the user's iterator panics");
+        }
+    });
+    let result = catch_unwind(AssertUnwindSafe(|| queue.push_iter(values)));
+    assert!(result.is_err());
+    // Two runs of 4 slots were claimed and 6 filled: `len` counts the 2
+    // given-up slots too (documented), until a consumer passes them.
+    assert_eq!(queue.len(), 8);
+    let mut iter = queue.into_iter();
+    assert_eq!(iter.len(), 6, "IntoIter's length is exact");
+    assert_eq!(iter.size_hint(), (6, Some(6)));
+    let mut got = Vec::new();
+    while let Some(value) = iter.next() {
+        got.push(value);
+        assert_eq!(iter.len(), 6 - got.len());
+    }
+    assert_eq!(got, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(iter.len(), 0);
+}
+
+#[test]
+fn slots_given_up_by_an_under_delivering_iterator_count_in_len_but_not_in_into_iter() {
+    // A lower bound of 7 claims 8 slots (the first element plus 7), and 3
+    // come: 5 given up, no panic.
+    let queue: Queue<u32, 8> = Queue::with_chunk_size();
+    queue.push_iter(Overpromising(0..3, 7)).unwrap();
+    assert_eq!(queue.len(), 8);
+    let iter = queue.into_iter();
+    assert_eq!(iter.len(), 3);
+    assert_eq!(iter.collect::<Vec<_>>(), [0, 1, 2]);
+
+    // Across a lap end, with elements pushed after the given-up slots.
+    let queue: Queue<u32, 8> = Queue::with_chunk_size();
+    queue.push_iter(0..5).unwrap();
+    queue.push_iter(Overpromising(5..7, 9)).unwrap(); // claims 3, gives 1 up
+    queue.push_iter(Overpromising(7..8, 9)).unwrap(); // claims 8, gives 7 up
+    queue.push(8).unwrap();
+    assert_eq!(queue.len(), 17);
+    assert_eq!(queue.pop(), Some(0));
+    let iter = queue.into_iter();
+    assert_eq!(iter.len(), 8);
+    assert_eq!(iter.collect::<Vec<_>>(), (1..9).collect::<Vec<_>>());
+}
+
+#[test]
+fn len_counts_given_up_slots_until_a_consumer_passes_them() {
+    let queue: Queue<u32, 8> = Queue::with_chunk_size();
+    queue.push_iter(Overpromising(0..3, 7)).unwrap();
+    assert_eq!(queue.len(), 8);
+    assert_eq!(drain(&queue), [0, 1, 2]);
+    // The pop that found nothing passed the 5 given-up slots.
+    assert_eq!(queue.len(), 0);
+    assert!(queue.is_empty());
+
+    // Taking the elements in front of given-up slots leaves them counted.
+    queue.push_iter(Overpromising(3..5, 7)).unwrap();
+    assert_eq!(queue.pop(), Some(3));
+    assert_eq!(queue.pop(), Some(4));
+    assert_eq!(queue.len(), 6);
+    assert!(!queue.is_empty());
+    // An element pushed behind them is counted once more, and the pop that
+    // reaches it passes them.
+    queue.push(5).unwrap();
+    assert_eq!(queue.len(), 7);
+    assert_eq!(queue.pop(), Some(5));
+    assert_eq!(queue.len(), 0);
+    // So does `pop_into`.
+    queue.push_iter(Overpromising(6..7, 4)).unwrap();
+    assert_eq!(queue.len(), 5);
+    let mut out = Vec::new();
+    assert_eq!(queue.pop_into(&mut out, 8), 1);
+    assert_eq!(out, [6]);
+    assert_eq!(queue.len(), 0);
+}
+
 /// An `Extend` that panics on the `n`th element it sees.
 struct PanicsAt<T> {
     kept: Vec<T>,

@@ -29,7 +29,10 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// consumed. Elements before it were pushed.
     ///
     /// If the iterator panics, the elements it yielded before are pushed and
-    /// slots claimed for later ones are given up (consumers skip them).
+    /// slots claimed for later ones are given up (consumers skip them). So
+    /// are the slots left over when the iterator yields fewer elements than
+    /// its `size_hint` lower bound promised. A given-up slot counts in
+    /// [`len`](Queue::len) until a consumer passes it.
     ///
     /// ```
     /// use lazuli::Queue;
@@ -63,14 +66,18 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     }
 
     /// Moves up to `max` elements from the front into `dst`, in FIFO order,
-    /// and returns how many it moved. Returns at once: 0 means the queue was
-    /// empty (or `max` was 0).
+    /// and returns how many it moved. Never waits for a producer: 0 means
+    /// the queue was empty (or `max` was 0).
     ///
     /// Up to a lap's worth of slots is claimed with one compare-and-swap, so
     /// a batch of 32 costs one claim instead of 32. Each element is its own
-    /// linearizable pop. Like [`pop`](Queue::pop), a thread that keeps
-    /// finding the queue empty yields its CPU once every 256 such calls,
-    /// and then looks again before it returns 0.
+    /// linearizable pop.
+    ///
+    /// Every 256th empty `pop_into` or [`pop`](Queue::pop) on a thread
+    /// yields the CPU ([`std::thread::yield_now`]) and then looks once more
+    /// before it returns 0. The count is per thread, shared by all queues,
+    /// and not reset by a successful pop; a call with `max` 0 asks for
+    /// nothing and is not counted.
     ///
     /// If `dst`'s `Extend` panics, the elements of the claimed run that it
     /// had not taken yet are dropped (they are out of the queue by then).
@@ -93,8 +100,9 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// [`pop_into`](Queue::pop_into) without the yield on an empty queue, for
-    /// the receiving calls (see `Queue::try_pop`).
+    /// [`pop_into`](Queue::pop_into) without the count and the yield on an
+    /// empty queue: how `recv_many` and `recv_many_blocking` poll (see
+    /// `Queue::try_pop`).
     pub(super) fn try_pop_into<E: Extend<T>>(&self, dst: &mut E, max: usize) -> usize {
         let mut moved = 0;
         while moved < max {

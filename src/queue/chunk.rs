@@ -476,6 +476,22 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
         }
     }
 
+    /// How many slots hold an element that no consumer has taken: the
+    /// elements [`take_exclusive`](Self::take_exclusive) would return.
+    /// Given-up (`VOID`) and skipped slots are not counted.
+    ///
+    /// Meaningful only with exclusive access to the queue (otherwise a
+    /// snapshot that may be stale by the time it returns).
+    pub(super) fn live_values(&self) -> usize {
+        (0..CHUNK)
+            .filter(|&index| {
+                // memory ordering: Relaxed; the caller has exclusive access,
+                // and handing it the queue synchronised by itself.
+                self.state(index).load(Ordering::Relaxed) & (WRITTEN | TAKEN) == WRITTEN
+            })
+            .count()
+    }
+
     /// Drops the element of every slot that still owns one.
     ///
     /// # Safety
@@ -494,5 +510,26 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
                 drop(unsafe { self.read(index) });
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Chunk;
+    use core::mem::{align_of, offset_of, size_of};
+
+    /// The layout the module docs of `queue` ("Memory") and `DEFAULT_CHUNK`
+    /// describe: a 24-byte header, 9-byte `u64` slots, 64-byte alignment.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_chunk_of_96_u64s_is_a_24_byte_header_and_9_byte_slots_in_896_bytes() {
+        type C = Chunk<u64, 96>;
+        assert_eq!(offset_of!(C, next), 0);
+        assert_eq!(offset_of!(C, lap), 8);
+        assert_eq!(offset_of!(C, waiting_next), 16);
+        assert_eq!(offset_of!(C, slots), 24);
+        assert_eq!(size_of::<super::Slot<u64>>(), 9);
+        assert_eq!(align_of::<C>(), 64);
+        assert_eq!(size_of::<C>(), 896);
     }
 }

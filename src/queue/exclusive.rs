@@ -126,6 +126,29 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         unsafe { rest.0.drop_values() };
     }
 
+    /// The number of elements in the queue, exactly: the slots of every
+    /// linked chunk that hold an element no consumer has taken. Unlike
+    /// [`len`](Queue::len) it leaves out the slots a `push_iter` gave up.
+    /// One look at each slot's state byte.
+    fn live_elements(&mut self) -> usize {
+        // memory ordering: Relaxed; exclusive access.
+        let mut chunk = self.head.block.load(Ordering::Relaxed);
+        let mut live = 0;
+        while !chunk.is_null() {
+            // SAFETY: linked chunks are allocated (a chunk is rewound or
+            // freed only once it is out of the list); `&mut self` keeps
+            // every other thread out.
+            let this = unsafe { &*chunk };
+            // Only the slots between head and tail can hold one: those
+            // before the head are finished (`TAKEN`), those after the
+            // tail are clear (rewound or fresh).
+            live += this.live_values();
+            // memory ordering: Relaxed; exclusive access.
+            chunk = this.next.load(Ordering::Relaxed);
+        }
+        live
+    }
+
     /// Drops the live elements of every linked chunk (idempotent).
     ///
     /// # Safety
@@ -209,27 +232,43 @@ impl<T, const CHUNK: usize> Extend<T> for Queue<T, CHUNK> {
 
 /// The owning iterator of a [`Queue`]: pops every element in FIFO order.
 ///
+/// Its length is exact: the elements are counted when the iterator is
+/// made (one look at each slot's state byte; [`len`](Queue::len) would
+/// also count slots that a [`push_iter`](Queue::push_iter) gave up), and
+/// each item yielded takes one off.
+///
 /// ```
 /// use lazuli::Queue;
 ///
 /// let queue: Queue<_> = ["a", "b"].into_iter().collect();
-/// assert_eq!(queue.into_iter().collect::<Vec<_>>(), ["a", "b"]);
+/// let iter = queue.into_iter();
+/// assert_eq!(iter.len(), 2);
+/// assert_eq!(iter.collect::<Vec<_>>(), ["a", "b"]);
 /// ```
 pub struct IntoIter<T, const CHUNK: usize = DEFAULT_CHUNK> {
     queue: Queue<T, CHUNK>,
+    /// The elements not yielded yet.
+    remaining: usize,
 }
 
 impl<T, const CHUNK: usize> Iterator for IntoIter<T, CHUNK> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        self.queue.pop_mut()
+        let value = self.queue.pop_mut();
+        if value.is_some() {
+            debug_assert!(self.remaining > 0, "IntoIter yielded more than it counted");
+            self.remaining = self.remaining.saturating_sub(1);
+        } else {
+            debug_assert_eq!(self.remaining, 0, "IntoIter ended before its count");
+        }
+        value
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // Exact: nobody else can touch the queue.
-        let len = self.queue.len();
-        (len, Some(len))
+        // Exact: counted when the iterator was made, and nobody else can
+        // touch the queue.
+        (self.remaining, Some(self.remaining))
     }
 }
 
@@ -240,7 +279,7 @@ impl<T, const CHUNK: usize> core::iter::FusedIterator for IntoIter<T, CHUNK> {}
 impl<T, const CHUNK: usize> fmt::Debug for IntoIter<T, CHUNK> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntoIter")
-            .field("remaining", &self.queue.len())
+            .field("remaining", &self.remaining)
             .finish()
     }
 }
@@ -249,7 +288,11 @@ impl<T, const CHUNK: usize> IntoIterator for Queue<T, CHUNK> {
     type Item = T;
     type IntoIter = IntoIter<T, CHUNK>;
 
-    fn into_iter(self) -> IntoIter<T, CHUNK> {
-        IntoIter { queue: self }
+    fn into_iter(mut self) -> IntoIter<T, CHUNK> {
+        let remaining = self.live_elements();
+        IntoIter {
+            queue: self,
+            remaining,
+        }
     }
 }

@@ -2,37 +2,46 @@
 //!
 //! [`Queue<T>`] never blocks a producer: `push` succeeds until the queue is
 //! [closed](Queue::close), however slow the consumers are. Consumers either
-//! `pop` (which returns at once) or wait for an element with
-//! [`recv`](Queue::recv)`.await` or [`recv_blocking`](Queue::recv_blocking).
+//! `pop` (which never waits for a producer: on an empty queue it returns
+//! `None`, after yielding its CPU on every 256th empty poll of its thread)
+//! or wait for an element with [`recv`](Queue::recv)`.await` or
+//! [`recv_blocking`](Queue::recv_blocking).
 //!
 //! # Guarantees
 //!
 //! * **Lock-free** in the strict sense: no operation waits without bound
 //!   for another thread. Every wait is bounded and then replaced by work:
 //!   - a consumer that finds its slot claimed but not yet written checks it
-//!     `PATIENCE` (64) times, then skips it and the producer retries in a
-//!     later slot;
+//!     again after each of `PATIENCE` (64) spin hints, then skips it and the
+//!     producer retries in a later slot;
 //!   - a thread that finds a lap's end not yet handed over checks
 //!     [`LAP_PATIENCE`] (16) times, then does the hand-over itself; the
 //!     lap's last consumer gives the lap's last producer the same 16 checks
 //!     before it links the next chunk itself;
-//!   - the lap's last consumer scans the chunk for completion up to
-//!     `PATIENCE` times, then leaves it on the waiting list.
+//!   - the lap's last consumer scans the chunk for completion at most
+//!     `PATIENCE` + 1 (65) times, then leaves it on the waiting list.
 //!
 //!   With a spin hint between checks, the longest of these is 1 to 2 µs on
 //!   the development VMs (a hint takes 16 to 28 ns there). A claim that
 //!   loses a CAS race pauses for 256 spin hints before it retries; it waits
 //!   for no one (the winner has finished its claim), it only steps aside.
 //!   Neither does the yield of a thread that keeps finding the queue empty
-//!   (once every 256 empty polls, "Polling an empty queue").
+//!   (on every 256th empty poll of the thread, "Polling an empty queue").
 //! * **Linearizable** `push`, `pop` and `close`: each takes effect at one
 //!   instant between its call and its return. Elements pushed by one thread
 //!   are popped in the order they were pushed, batches included.
-//! * **No epoch pin on the fast path.** A `push` or `pop` that stays inside
-//!   one chunk runs two read-modify-writes (the claim and the slot's state)
-//!   and pins nothing; only the hand-over at a lap's end, once per
+//! * **No epoch pin on the fast path.** A `push` that stays inside one
+//!   chunk runs two read-modify-writes (the claim and the slot's state), a
+//!   `pop` one (the claim; a second, marking the slot, only if the slot is
+//!   still unwritten when the consumer stops waiting for it, `chunk.rs`),
+//!   and neither pins anything; only the hand-over at a lap's end, once per
 //!   `CHUNK` operations, may take the slow path (see below).
-//! * [`len`](Queue::len) is exact whenever no operation is in flight.
+//! * [`len`](Queue::len) is exact whenever no operation is in flight, but
+//!   for one case: it also counts the slots a
+//!   [`push_iter`](Queue::push_iter) claimed and then gave up (its
+//!   iterator panicked, or yielded fewer elements than the lower bound of
+//!   its `size_hint`), until a consumer passes them. The owning iterator's
+//!   length ([`IntoIter`]) leaves them out: it is always exact.
 //! * After [`close`](Queue::close) returns, every `push` fails and hands its
 //!   value back; elements already in the queue can still be popped.
 //!
@@ -80,18 +89,18 @@
 //! * **pop**: load the head index; if its position is below the tail's
 //!   position (remembered in `seen_tail` when it was last read, so a backlog
 //!   is drained without touching the producers' line) CAS it one further and
-//!   take the slot's value. Equal positions mean empty: `None` at once.
+//!   take the slot's value. Equal positions mean empty: `None`, except
+//!   that every 256th empty `pop` or `pop_into` of a thread first yields
+//!   its CPU and looks once more (see "Polling an empty queue").
 //! * **lap end**: the claim of a lap's last slot moves the index to offset
 //!   `CHUNK`. The claimer links the next chunk after its own (a spare, or a
 //!   fresh allocation), stores it in `block`, and CASes the index to the
 //!   next lap. On the consumer side it also finishes the tail's hand-over if
 //!   that is still pending (after up to [`LAP_PATIENCE`] checks for its
 //!   producer to do it), so that neither end points at the chunk any
-//!   more, then scans the chunk for completion: up to
-//!   `PATIENCE` scans, since the other slots' claimers
+//!   more, then scans the chunk for completion: at most `PATIENCE` + 1
+//!   scans with a spin hint between, since the other slots' claimers
 //!   finish moments later.
-//!   A thread that keeps polling an empty queue yields its CPU once every
-//!   256 empty polls (see "Polling an empty queue").
 //! * **batches**: [`push_iter`](Queue::push_iter) and
 //!   [`pop_into`](Queue::pop_into) claim up to the rest of a lap with one
 //!   CAS and then work slot by slot, so a batch of 32 pays one claim.
@@ -129,10 +138,12 @@
 //!
 //! * [`Queue::new`] allocates nothing. The first push allocates one chunk.
 //! * A chunk holds `CHUNK` elements inline (default [`DEFAULT_CHUNK`]), each
-//!   packed behind its state byte, and a 32-byte header: 9.33 bytes per
-//!   `u64`. Chunks are
-//!   allocated zeroed directly on the heap, so large elements never pass
-//!   through the stack.
+//!   packed behind its state byte, after a 24-byte header (`next`, `lap`,
+//!   `waiting_next`), and the chunk is 64-byte aligned, so its size is
+//!   rounded up to a multiple of 64. For `u64` at the default 96 slots:
+//!   24 + 96 × 9 = 888, rounded to 896 bytes, 9.33 bytes per element.
+//!   Chunks are allocated zeroed directly on the heap, so large elements
+//!   never pass through the stack.
 //! * In steady state near empty the queue lives in one or two chunks plus
 //!   spares and allocates nothing: a finished chunk is rewound for a later
 //!   lap as soon as its scan completes, with no grace period to wait for.
@@ -150,26 +161,44 @@
 //!
 //! # Polling an empty queue
 //!
-//! [`pop`](Queue::pop) and [`pop_into`](Queue::pop_into) return at once, so
-//! a consumer that has nothing else to do calls them in a loop. When the
-//! threads outnumber the CPUs, such a consumer holds a CPU that a producer
-//! it waits for could use, and the scheduler lets it. On the 2-vCPU
-//! development VM, 2 producers and 2 consumers spinning on `pop` (4
-//! threads) ran the producers for 60-100 ms of the 400 CPU-ms in a 200 ms
-//! window (per-thread `getrusage`; `SegQueue`'s got 130-200 ms, its
+//! [`pop`](Queue::pop) and [`pop_into`](Queue::pop_into) never wait for a
+//! producer, so a consumer that has nothing else to do calls them in a
+//! loop. When the threads outnumber the CPUs, such a consumer holds a CPU
+//! that a producer it waits for could use, and the scheduler lets it. On
+//! the 2-vCPU development VM, 2 producers and 2 consumers spinning on `pop`
+//! (4 threads) ran the producers for 60-100 ms of the 400 CPU-ms in a
+//! 200 ms window (per-thread `getrusage`; `SegQueue`'s got 130-200 ms, its
 //! consumers sleeping in the allocator now and then), and delivered 19-38
-//! against `SegQueue`'s 31-62 Mops/s. So every 256th empty poll on a
-//! thread yields its CPU (`std::thread::yield_now`, through
-//! `sync::idle_poll`) and then looks again: after a yield the thread may
-//! have been away for a whole time slice, and an empty answer from before
-//! it would be stale. The yield waits for no one: with nothing else
-//! runnable it returns at once. In one interleaved run (9 reps of 200 ms)
-//! producers-consumers went from 0.73x and 0.43x `SegQueue` at 4 and 8
-//! threads (run 12) to 1.08x and 1.11x, while a consumer spinning on `pop`
-//! still saw a push in 110 ns (median, ping-pong; `SegQueue` 110 ns). The
-//! receiving calls ([`recv`](Queue::recv), [`recv_blocking`](Queue::recv_blocking)
-//! and the rest) do not count their checks: they register as waiters
-//! instead of spinning.
+//! against `SegQueue`'s 31-62 Mops/s.
+//!
+//! So every `pop` or `pop_into` that finds the queue empty adds one to a
+//! count kept per thread (shared by every queue the thread polls, and never
+//! reset: a successful pop leaves it as it is; a `pop_into` with `max` 0
+//! asks for nothing and is not counted), and every 256th of them yields
+//! the thread's CPU (`std::thread::yield_now`, through `sync::idle_poll`)
+//! and then looks once more before it reports empty: after a yield the
+//! thread may have been away for a whole time slice, and an empty answer
+//! from before it would be stale. The yield waits for no one: with nothing
+//! else runnable it returns at once.
+//!
+//! Measured in interleaved runs of 9 reps of 200 ms on that VM
+//! (`docs/scaling/run-14/` and `run-15/`):
+//!
+//! * run 14, the yield without the look-again: producers-consumers went
+//!   from 0.73x and 0.43x `SegQueue` at 4 and 8 threads (run 12) to 1.08x
+//!   and 1.11x, while a consumer spinning on `pop` still saw a push in
+//!   110 ns (median, ping-pong; `SegQueue` 110 ns);
+//! * run 15, the yield with the look-again (the code as it is):
+//!   producers-consumers 1.17x and 1.08x `SegQueue` at 4 and 8 threads;
+//!   ping-pong 431 against `SegQueue`'s 416 ns, the VM in its slower regime
+//!   (run 14's 110 ns were in its faster one);
+//! * an immediate rerun of run 15 (not kept): producers-consumers 1.28x,
+//!   1.93x, 1.07x and 1.17x at 1, 2, 4 and 8 threads; pairs, which never
+//!   finds the queue empty, 1.23x, 1.02x, 1.16x and 1.14x.
+//!
+//! The receiving calls ([`recv`](Queue::recv),
+//! [`recv_blocking`](Queue::recv_blocking) and the rest) poll without
+//! counting: they register as waiters instead of spinning.
 //!
 //! # Life of a chunk
 //!
@@ -555,13 +584,15 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// Removes the element at the front, or returns `None` at once if the
-    /// queue is empty.
+    /// Removes the element at the front, or returns `None` if the queue is
+    /// empty. Never waits for a producer.
     ///
-    /// A thread that keeps finding the queue empty yields its CPU once every
-    /// 256 such calls, then looks again ("Polling an empty queue" in the
-    /// [module docs](self)); to wait for an element without spinning at
-    /// all, use [`recv`](Queue::recv) or
+    /// Every 256th empty `pop` or [`pop_into`](Queue::pop_into) on a thread
+    /// yields the CPU ([`std::thread::yield_now`]) and then looks once more
+    /// before it returns `None`. The count is per thread, shared by all
+    /// queues, and not reset by a successful pop ("Polling an empty queue"
+    /// in the [module docs](self)). To wait for an element without spinning
+    /// at all, use [`recv`](Queue::recv) or
     /// [`recv_blocking`](Queue::recv_blocking).
     ///
     /// ```
@@ -584,8 +615,10 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// [`pop`](Queue::pop) without the yield: what the receiving calls use
-    /// before they register as waiters (they never spin on it).
+    /// [`pop`](Queue::pop) without the count and the yield: how the
+    /// receiving calls poll (through `Source::try_take`), before they
+    /// register as waiters, in the re-check after arming and after every
+    /// wake-up. They never spin on it, so they need no yield.
     #[inline]
     fn try_pop(&self) -> Option<T> {
         loop {
@@ -621,13 +654,28 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// The number of elements in the queue.
+    /// The number of elements in the queue, counting the slots given up by
+    /// a [`push_iter`](Queue::push_iter) that a consumer has not passed
+    /// yet (see below).
     ///
-    /// Exact when no operation is in flight. Under concurrency it is the
-    /// distance between the two ends read at one instant when the tail did
-    /// not move while the head was read (retried a few times), otherwise a
-    /// snapshot that may miss pushes in flight. It counts a slot claimed by
-    /// a producer that has not written it yet. Constant time.
+    /// It is the distance between the queue's two ends, so it counts every
+    /// slot a producer claimed and no consumer has reached:
+    ///
+    /// * a slot claimed by a producer that has not written it yet;
+    /// * a slot that `push_iter` claimed and then gave up without an
+    ///   element, because its iterator panicked or yielded fewer elements
+    ///   than the lower bound of its `size_hint` promised. Such a slot
+    ///   stays counted until a consumer passes it: the next `pop`,
+    ///   `pop_into` or receive that reaches it skips it (and returns the
+    ///   element behind it, or reports empty).
+    ///
+    /// With no operation in flight and no given-up slot waiting, it is
+    /// exact. The length of the owning iterator
+    /// ([`into_iter`](IntoIterator::into_iter)) leaves given-up slots out
+    /// and is always exact. Under concurrency it is the distance between
+    /// the two ends read at one instant when the tail did not move while
+    /// the head was read (retried a few times), otherwise a snapshot that
+    /// may miss pushes in flight. Constant time.
     ///
     /// ```
     /// use lazuli::Queue;
@@ -652,8 +700,11 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
-    /// True if the queue holds no element (see [`len`](Queue::len) for what
-    /// that means while operations are in flight).
+    /// True if [`len`](Queue::len) is 0: the queue holds no element and no
+    /// slot given up by a `push_iter` waits for a consumer to pass it (see
+    /// [`len`](Queue::len), also for what this means while operations are
+    /// in flight). So right after a `push_iter` gave slots up it can be
+    /// false while `pop` finds nothing; that `pop` passes them.
     ///
     /// ```
     /// use lazuli::Queue;

@@ -274,7 +274,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     }
 
     /// Stores an unreachable, finished chunk in an empty spare slot, or
-    /// frees it if both are full.
+    /// frees it if all `SPARES` (3) slots are full.
     ///
     /// # Safety
     /// No other thread can reach `chunk`, and it holds no live element.

@@ -30,7 +30,8 @@
 //! consumer therefore owns a slot of its own: a state byte and an
 //! `AtomicWaker`. Slots live in pages that are linked into a list and are
 //! never freed before the queue itself; each page is twice as large as the
-//! one before it, so `n` simultaneous waiters need at most `log2(n / 8) + 1`
+//! one before it (8, 16, 32, … slots, so `p` pages hold `8 × (2^p − 1)`), so
+//! `n` waiters that hold their slots at once fit in `⌈log2(n / 8 + 1)⌉`
 //! pages, and a slot given back by one waiter is reused by the next.
 //!
 //! ```text
@@ -75,20 +76,22 @@
 //!
 //! ## The life of a wait
 //!
-//! 1. `recv` first tries `pop`. Only if the queue is empty and open does it
-//!    take a slot (`FREE → OWNED`, or a new page), register its waker,
-//!    increment `armed`, store `WAITING`, issue `fence(SeqCst)`, and
-//!    **re-check the queue** (`pop`, then `is_closed`). If the re-check
-//!    finds an element it disarms at once; otherwise it returns `Pending`.
+//! 1. `recv` first tries `try_pop` (through [`Source::try_take`]; `recv_many`
+//!    tries `try_pop_into`): `pop` without the idle-poll count and its
+//!    yield. Only if the queue is empty and open does it take a slot
+//!    (`FREE → OWNED`, or a new page), register its waker, increment
+//!    `armed`, store `WAITING`, issue `fence(SeqCst)`, and **re-check the
+//!    queue** (`try_pop`, then `is_closed`). If the re-check finds an
+//!    element it disarms at once; otherwise it returns `Pending`.
 //! 2. A push publishes its element, then loads `armed`. If it is 0 the push
 //!    is done. Otherwise it scans the pages for a `WAITING` slot, moves it to
 //!    `NOTIFIED` by CAS, decrements `armed` and wakes that slot's waker. It
 //!    stops at the first success, so one push wakes one waiter.
-//! 3. The woken consumer sees `NOTIFIED` and pops. If it gets an element (or
-//!    finds the queue closed and drained) it disarms and gives the slot back.
-//!    If the element was taken by a consumer that never slept, the wake-up
-//!    has done its job; the consumer re-arms (increment, `NOTIFIED →
-//!    WAITING`, fence, re-check) and sleeps again.
+//! 3. The woken consumer sees `NOTIFIED` and tries `try_pop` again. If it
+//!    gets an element (or finds the queue closed and drained) it disarms and
+//!    gives the slot back. If the element was taken by a consumer that never
+//!    slept, the wake-up has done its job; the consumer re-arms (increment,
+//!    `NOTIFIED → WAITING`, fence, re-check) and sleeps again.
 //!
 //! ## Why no wake-up is lost: the handshake
 //!

@@ -3,8 +3,10 @@
 //! A consumer that handles messages one by one pays for a wake-up per
 //! message when the queue keeps running empty. Taking everything that is
 //! there (up to a limit) per wake-up amortises that, and the burst is taken
-//! by [`Queue::pop_into`], which claims a run of slots with one
-//! compare-and-swap.
+//! the way [`Queue::pop_into`] takes one, claiming a run of slots with one
+//! compare-and-swap, but without counting towards `pop_into`'s yield
+//! (`Queue::try_pop_into`): a receive waits as a registered waiter, it
+//! does not spin.
 //!
 //! The wait is the same [`Receiving`] state machine as for `recv`, with a
 //! [`Batch`] as its source: "take" means "move up to `limit` elements into
@@ -30,8 +32,10 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// takes what is there, up to `limit`, without waiting for more. The
     /// result is 0 only once the queue is closed and drained (or if `limit`
     /// is 0, which returns 0 at once). `buf` is appended to, never cleared.
-    /// The burst is taken by [`pop_into`](Queue::pop_into): one claim per
-    /// run of slots, no epoch pin.
+    /// The burst is taken as [`pop_into`](Queue::pop_into) takes one (one
+    /// claim per run of slots, no epoch pin), but its polls of an empty
+    /// queue never yield the CPU and do not count towards `pop_into`'s
+    /// yield: while the queue is empty it waits as a registered waiter.
     ///
     /// # Cancel safety
     ///
