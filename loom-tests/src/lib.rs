@@ -22,38 +22,154 @@ pub use lazuli::coverage::Path;
 /// expect (a thread whose first access to an atomic is a load does not get
 /// its later CAS scheduled before another thread's load of that atomic).
 /// A model that claims to cover a path must prove it reached it.
+///
+/// A path taken in *every* execution (a replacement the main thread always
+/// makes, a chunk the setup always recycles) proves nothing about the race
+/// the model exists for, so the printout gives, per path, the executions
+/// that took it, and the exploration fails unless some execution missed
+/// at least one of the paths. A model whose race shows in what it observes
+/// rather than in a path uses [`explore_outcomes`].
 #[cfg(loom)]
-pub fn explore<F>(name: &str, preemption_bound: usize, reaches: &[&Path], model: F)
+pub fn explore<F>(name: &str, preemption_bound: usize, reaches: &[&'static Path], model: F)
 where
     F: Fn() + Sync + Send + 'static,
+{
+    check(name, preemption_bound, reaches, &[], move || {
+        model();
+        None
+    });
+}
+
+/// [`explore`] for a model each of whose executions returns the outcome it
+/// observed (which value a reader saw, which thread won, ...), one of
+/// `outcomes`. The exploration prints how many executions observed each,
+/// and fails unless each was observed in at least one execution: the
+/// outcomes only the race can produce show that loom reached it.
+///
+/// Every path in `reaches` must still be reached, but with two or more
+/// outcomes they may all be taken in every execution (a model may claim a
+/// path its race needs although no counter tells the race apart).
+#[cfg(loom)]
+pub fn explore_outcomes<F>(
+    name: &str,
+    preemption_bound: usize,
+    reaches: &[&'static Path],
+    outcomes: &[&'static str],
+    model: F,
+) where
+    F: Fn() -> &'static str + Sync + Send + 'static,
+{
+    assert!(!outcomes.is_empty(), "loom model `{name}` names no outcome");
+    check(name, preemption_bound, reaches, outcomes, move || {
+        Some(model())
+    });
+}
+
+/// Tallies of one exploration, in std atomics (invisible to loom, as the
+/// path counters are).
+#[cfg(loom)]
+struct Tally {
+    executions: AtomicUsize,
+    /// Per path claimed: the executions that took it.
+    took: Vec<AtomicUsize>,
+    /// Per outcome named: the executions that observed it.
+    observed: Vec<AtomicUsize>,
+}
+
+#[cfg(loom)]
+impl Tally {
+    fn new(paths: usize, outcomes: usize) -> Self {
+        let counters = |n| (0..n).map(|_| AtomicUsize::new(0)).collect();
+        Tally {
+            executions: AtomicUsize::new(0),
+            took: counters(paths),
+            observed: counters(outcomes),
+        }
+    }
+}
+
+/// [`explore`] and [`explore_outcomes`]: `model` returns the outcome of its
+/// execution, or `None` if it names none.
+#[cfg(loom)]
+fn check<F>(
+    name: &str,
+    preemption_bound: usize,
+    reaches: &[&'static Path],
+    outcomes: &[&'static str],
+    model: F,
+) where
+    F: Fn() -> Option<&'static str> + Sync + Send + 'static,
 {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before: Vec<usize> = reaches.iter().map(|p| p.hits()).collect();
-    let executions = Arc::new(AtomicUsize::new(0));
-    let counter = executions.clone();
+    let tally = Arc::new(Tally::new(reaches.len(), outcomes.len()));
+    let counter = tally.clone();
+    let (paths, names, title) = (reaches.to_vec(), outcomes.to_vec(), name.to_owned());
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(preemption_bound);
     let start = Instant::now();
     builder.check(move || {
-        counter.fetch_add(1, Ordering::Relaxed);
-        model();
+        counter.executions.fetch_add(1, Ordering::Relaxed);
+        let at_start: Vec<usize> = paths.iter().map(|p| p.hits()).collect();
+        let outcome = model();
+        for (i, path) in paths.iter().enumerate() {
+            if path.hits() > at_start[i] {
+                counter.took[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if let Some(outcome) = outcome {
+            let Some(i) = names.iter().position(|&n| n == outcome) else {
+                panic!("loom model `{title}` observed an outcome it does not name: {outcome}");
+            };
+            counter.observed[i].fetch_add(1, Ordering::Relaxed);
+        }
     });
+    let elapsed = start.elapsed();
     let epoch = if cfg!(crossbeam_loom) {
         "modelled"
     } else {
         "real"
     };
-    let reached: Vec<String> = reaches
+    let executions = tally.executions.load(Ordering::Relaxed);
+    let took: Vec<usize> = tally
+        .took
+        .iter()
+        .map(|n| n.load(Ordering::Relaxed))
+        .collect();
+    let observed: Vec<usize> = tally
+        .observed
+        .iter()
+        .map(|n| n.load(Ordering::Relaxed))
+        .collect();
+    let mut report: Vec<String> = reaches
         .iter()
         .zip(&before)
-        .map(|(p, b)| format!("{} x{}", p.name, p.hits() - b))
+        .zip(&took)
+        .map(|((path, before), &took)| {
+            let hits = path.hits() - before;
+            if took == executions {
+                format!("{} x{hits} in every execution", path.name)
+            } else {
+                format!("{} x{hits} in {took} executions", path.name)
+            }
+        })
         .collect();
+    if report.is_empty() {
+        report.push("no path".to_owned());
+    }
+    if !outcomes.is_empty() {
+        let tallies: Vec<String> = outcomes
+            .iter()
+            .zip(&observed)
+            .map(|(outcome, n)| format!("{outcome} x{n}"))
+            .collect();
+        report.push(format!("outcomes: {}", tallies.join(", ")));
+    }
     println!(
-        "loom model `{name}`: {} executions, preemption bound {preemption_bound}, epoch {epoch}, {:.2?}; reached: {}",
-        executions.load(Ordering::Relaxed),
-        start.elapsed(),
-        reached.join(", ")
+        "loom model `{name}`: {executions} executions, preemption bound {preemption_bound}, \
+         epoch {epoch}, {elapsed:.2?}; reached: {}",
+        report.join("; ")
     );
     for (path, before) in reaches.iter().zip(before) {
         assert!(
@@ -62,6 +178,20 @@ where
             path.name
         );
     }
+    for (outcome, &n) in outcomes.iter().zip(&observed) {
+        assert!(
+            n > 0,
+            "loom model `{name}` never observed the outcome it claims to cover: {outcome}"
+        );
+    }
+    // Each execution observes one outcome, so two or more, all observed,
+    // are each missed by some execution.
+    assert!(
+        outcomes.len() > 1 || took.iter().any(|&took| took < executions),
+        "loom model `{name}` claims only what every execution does, which cannot \
+         show that it reached its race: claim a path or outcomes that only the \
+         race produces"
+    );
 }
 
 /// Spawns a model thread that runs `op` on a clone of `shared` (the usual

@@ -28,7 +28,7 @@ use std::fmt::Debug;
 
 use history::{History, Op};
 use lazuli::{ListMap, Queue, SkipMap};
-use lazuli_loom_tests::{explore, Path};
+use lazuli_loom_tests::{explore, explore_outcomes, Path};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -98,7 +98,7 @@ where
 fn explore_logged<T: Send + Sync + 'static>(
     name: &str,
     preemption_bound: usize,
-    reaches: &[&Path],
+    reaches: &[&'static Path],
     make: fn() -> T,
     model: impl Fn(Arc<T>, Arc<LoomClock>) + Sync + Send + 'static,
 ) {
@@ -125,10 +125,27 @@ fn spawn_worker<T: Send + Sync + 'static, S: Spec + 'static>(
 
 #[test]
 fn queue_histories_of_every_interleaving_are_linearizable() {
-    use lazuli::queue::paths::CHUNK_RECYCLED;
+    use lazuli::queue::paths::{CHUNK_RECYCLED, CHUNK_WAITED};
+    // Lap 0's chunk is recycled in every execution (by the drain if not
+    // before); the race shows in the concurrent pops, one of which may end
+    // lap 0 while the other still reads its first slot (the chunk then
+    // waits), and in the outcomes: which thread's pop took 0, and which of
+    // the concurrent pushes was queued first.
+    const MAIN_0_10_FIRST: &str = "main's pop took 0, 10 queued before 20";
+    const MAIN_0_20_FIRST: &str = "main's pop took 0, 20 queued before 10";
+    const WORKER_0_10_FIRST: &str = "the worker's pop took 0, 10 queued before 20";
+    const WORKER_0_20_FIRST: &str = "the worker's pop took 0, 20 queued before 10";
+    let outcomes = &[
+        MAIN_0_10_FIRST,
+        MAIN_0_20_FIRST,
+        WORKER_0_10_FIRST,
+        WORKER_0_20_FIRST,
+    ];
     let name = "lincheck: queue push/pop x2 threads";
-    let make = Queue::<u64>::new;
-    explore_logged(name, 3, &[&CHUNK_RECYCLED], make, |queue, clock| {
+    let reaches: &[&'static Path] = &[&CHUNK_RECYCLED, &CHUNK_WAITED];
+    explore_outcomes(name, 3, reaches, outcomes, move || {
+        let queue = Arc::new(Queue::<u64>::new());
+        let clock = Arc::new(LoomClock::default());
         let mut main_log = Log::<QueueSpec>::new(0);
         // Fill the first (2-slot) chunk: the concurrent pushes fill lap 1
         // and link the next chunk while the pops finish and recycle lap 0's.
@@ -146,13 +163,30 @@ fn queue_histories_of_every_interleaving_are_linearizable() {
         main_log.record(&clock, QueueCall::Push(20), || {
             QueueRet::Pushed(queue.push(20).is_ok())
         });
-        main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+        let mut main_popped = None;
+        main_log.record(&clock, QueueCall::Pop, || {
+            main_popped = queue.pop();
+            QueueRet::Popped(main_popped)
+        });
         let worker_log = worker.join().unwrap();
         // Quiescent: drain, recorded too, so the final state is checked.
+        let mut drained = Vec::new();
         for _ in 0..4 {
-            main_log.record(&clock, QueueCall::Pop, || QueueRet::Popped(queue.pop()));
+            main_log.record(&clock, QueueCall::Pop, || {
+                let got = queue.pop();
+                drained.extend(got);
+                QueueRet::Popped(got)
+            });
         }
         assert_linearizable(QueueSpec::default(), vec![main_log, worker_log]);
+        let ten_first =
+            drained.iter().position(|&v| v == 10) < drained.iter().position(|&v| v == 20);
+        match (main_popped == Some(0), ten_first) {
+            (true, true) => MAIN_0_10_FIRST,
+            (true, false) => MAIN_0_20_FIRST,
+            (false, true) => WORKER_0_10_FIRST,
+            (false, false) => WORKER_0_20_FIRST,
+        }
     });
 }
 

@@ -14,14 +14,15 @@
 //!     --manifest-path loom-tests/Cargo.toml --target-dir target/loom-epoch --test queue
 //! ```
 //!
-//! Each model prints its execution count and time.
+//! Each model prints its execution count and time, and asserts that it
+//! reached the protocol paths, or observed the outcomes, it names.
 #![cfg(loom)]
 
 use std::collections::HashSet;
 
 use lazuli::queue::paths::*;
 use lazuli::Queue;
-use lazuli_loom_tests::{explore, spawn_on, Counted, Path};
+use lazuli_loom_tests::{explore, explore_outcomes, spawn_on, Counted, Path};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -204,29 +205,47 @@ fn a_consumer_overtaking_a_slow_producer_loses_nothing() {
 
 #[test]
 fn close_races_push() {
-    explore("queue: close || push", 3, &[&PUSH_SAW_CLOSED], || {
-        let queue = Arc::new(Queue::new());
-        queue.push(0).unwrap();
-        let producer = spawn_on(&queue, |queue| {
-            [queue.push(1).is_ok(), queue.push(2).is_ok()]
-        });
-        assert!(queue.close(), "the only close call closes");
-        assert!(
-            queue.push(9).is_err(),
-            "a push after close returned must fail"
-        );
-        let landed = producer.join().unwrap();
-        assert!(
-            landed[0] || !landed[1],
-            "push 1 failed but the later push 2 succeeded: {landed:?}"
-        );
-        let expected: Vec<u32> = [0]
-            .into_iter()
-            .chain([1, 2].into_iter().zip(landed).filter(|p| p.1).map(|p| p.0))
-            .collect();
-        assert_eq!(drain(&queue), expected, "what landed is exactly what pops");
-        assert!(queue.is_closed());
-    });
+    // The main thread's push after the close takes PUSH_SAW_CLOSED in every
+    // execution; what shows the race is how many of the producer's pushes
+    // the close let land: both, the first only, or neither.
+    const BOTH: &str = "both pushes landed";
+    const FIRST: &str = "push 1 landed, push 2 was refused";
+    const NEITHER: &str = "both pushes were refused";
+    let outcomes = &[BOTH, FIRST, NEITHER];
+    explore_outcomes(
+        "queue: close || push",
+        3,
+        &[&PUSH_SAW_CLOSED],
+        outcomes,
+        || {
+            let queue = Arc::new(Queue::new());
+            queue.push(0).unwrap();
+            let producer = spawn_on(&queue, |queue| {
+                [queue.push(1).is_ok(), queue.push(2).is_ok()]
+            });
+            assert!(queue.close(), "the only close call closes");
+            assert!(
+                queue.push(9).is_err(),
+                "a push after close returned must fail"
+            );
+            let landed = producer.join().unwrap();
+            assert!(
+                landed[0] || !landed[1],
+                "push 1 failed but the later push 2 succeeded: {landed:?}"
+            );
+            let expected: Vec<u32> = [0]
+                .into_iter()
+                .chain([1, 2].into_iter().zip(landed).filter(|p| p.1).map(|p| p.0))
+                .collect();
+            assert_eq!(drain(&queue), expected, "what landed is exactly what pops");
+            assert!(queue.is_closed());
+            match landed {
+                [true, true] => BOTH,
+                [true, false] => FIRST,
+                _ => NEITHER,
+            }
+        },
+    );
 }
 
 #[test]
@@ -273,11 +292,23 @@ fn close_races_a_push_at_a_lap_end() {
 fn finished_chunks_are_reused_and_elements_dropped_exactly_once() {
     // Lap ends in both threads: chunks go through the spare slot and are
     // rewound for later laps while the other thread works, and every element
-    // is dropped exactly once (the queue's `Drop` included).
-    explore(
+    // is dropped exactly once (the queue's `Drop` included). The setup
+    // recycles lap 0's chunk and a lap end reuses it in every execution; the
+    // race shows in the consumer meeting the producer's lap end: it finishes
+    // the tail's hand-over and races the producer to link the next lap, and
+    // its second pop takes 3 in some executions and finds nothing in others.
+    const SECOND_POP_TOOK_3: &str = "the consumer's 2nd pop took 3";
+    const SECOND_POP_EMPTY: &str = "the consumer's 2nd pop found nothing";
+    explore_outcomes(
         "queue: recycling and reuse",
         2,
-        &[&CHUNK_RECYCLED, &CHUNK_REUSED],
+        &[
+            &CHUNK_RECYCLED,
+            &CHUNK_REUSED,
+            &TAIL_FINISHED_BY_CONSUMER,
+            &LINK_RACE_LOST,
+        ],
+        &[SECOND_POP_TOOK_3, SECOND_POP_EMPTY],
         || {
             let drops = Counted::tally();
             let queue = Arc::new(Queue::new());
@@ -304,6 +335,11 @@ fn finished_chunks_are_reused_and_elements_dropped_exactly_once() {
                 popped.windows(2).all(|w| w[0] < w[1]),
                 "out of order: {popped:?}"
             );
+            let outcome = if popped.len() == 2 {
+                SECOND_POP_TOOK_3
+            } else {
+                SECOND_POP_EMPTY
+            };
             let mut all = popped;
             if let Some(c) = queue.pop() {
                 all.push(c.value);
@@ -316,6 +352,7 @@ fn finished_chunks_are_reused_and_elements_dropped_exactly_once() {
             );
             drop(queue); // drops what is left
             assert_eq!(drops.count(), 5, "every element dropped exactly once");
+            outcome
         },
     );
 }

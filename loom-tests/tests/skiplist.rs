@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Each model prints its execution count and time, and asserts that it
-//! reached the protocol paths it names.
+//! reached the protocol paths, or observed the outcomes, it names.
 //!
 //! The models themselves are shared with the lazy list: `tests/ordered/models.rs`;
 //! this file names, per model, the protocol paths it must reach here.
