@@ -267,12 +267,30 @@ fn example_binary() -> Result<PathBuf, String> {
         .join(format!("gateway{}", std::env::consts::EXE_SUFFIX));
     let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified());
     let built = modified(&binary).map_err(|_| format!("{} is not built", binary.display()))?;
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for source in ["gateway.rs", "gateway/server.rs"] {
-        if modified(&examples.join(source)).is_ok_and(|changed| changed > built) {
+    // The example's own sources and the library's: a binary built before a
+    // change to either would test old code.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = vec![
+        root.join("examples/gateway.rs"),
+        root.join("examples/gateway/server.rs"),
+    ];
+    let mut dirs = vec![root.join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                sources.push(path);
+            }
+        }
+    }
+    for source in sources {
+        if modified(&source).is_ok_and(|changed| changed > built) {
             return Err(format!(
-                "{} is older than examples/{source}",
-                binary.display()
+                "{} is older than {}",
+                binary.display(),
+                source.display()
             ));
         }
     }

@@ -31,10 +31,11 @@ fn a_replacement_keeps_the_keys_node() {
 fn a_list_set_of_u64_uses_at_most_32_bytes_per_entry() {
     let _exclusive = support::alloc::measuring();
     let n = scaled(10_000);
-    drop(crossbeam_epoch::pin()); // registers this thread with the collector first
-                                  // The counters are process-wide and the test harness allocates on its
-                                  // own threads, so a window is trusted only if it saw exactly our `n`
-                                  // allocations (foreign frees can only make `bytes` smaller).
+    // Registers this thread with the collector first.
+    drop(crossbeam_epoch::pin());
+    // The counters are process-wide and the test harness allocates on its own
+    // threads, so a window is trusted only if it saw exactly our `n`
+    // allocations (foreign frees can only make `bytes` smaller).
     for attempt in 0..20 {
         let set = ListSet::new();
         set.insert(u64::MAX);

@@ -173,9 +173,9 @@ fn two_threads_churning_near_empty_stay_under_16_kib_and_stop_allocating() {
                 phase.wait(); // warm
                 phase.wait(); // counters taken
                 churn(t, ops);
-                phase.wait(); // done
-                              // A thread's exit hands its epoch bag to the global queue (an
-                              // allocation): not before the counters are read.
+                // Done. A thread's exit hands its epoch bag to the global
+                // queue (an allocation): not before the counters are read.
+                phase.wait();
                 phase.wait(); // counters taken
             });
         }

@@ -156,10 +156,11 @@ fn bytes_per_entry(
 fn a_skip_set_of_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
     let _exclusive = support::alloc::measuring();
     let n = scaled(20_000);
-    drop(crossbeam_epoch::pin()); // registers this thread with the collector first
-                                  // The counters are process-wide and the test harness allocates on its own
-                                  // threads, so a window is trusted only if it saw exactly one allocation
-                                  // per entry (foreign frees can only make the count smaller).
+    // Registers this thread with the collector first.
+    drop(crossbeam_epoch::pin());
+    // The counters are process-wide and the test harness allocates on its own
+    // threads, so a window is trusted only if it saw exactly one allocation
+    // per entry (foreign frees can only make the count smaller).
     let mut ours = None;
     let mut theirs = None;
     for _ in 0..20 {
