@@ -34,7 +34,11 @@ pub fn explore<F>(name: &str, preemption_bound: usize, reaches: &[&'static Path]
 where
     F: Fn() + Sync + Send + 'static,
 {
-    check(name, preemption_bound, reaches, &[], move || {
+    let claims = Claims {
+        reaches,
+        outcomes: &[],
+    };
+    check(name, preemption_bound, claims, move || {
         model();
         None
     });
@@ -60,9 +64,8 @@ pub fn explore_outcomes<F>(
     F: Fn() -> &'static str + Sync + Send + 'static,
 {
     assert!(!outcomes.is_empty(), "loom model `{name}` names no outcome");
-    check(name, preemption_bound, reaches, outcomes, move || {
-        Some(model())
-    });
+    let claims = Claims { reaches, outcomes };
+    check(name, preemption_bound, claims, move || Some(model()));
 }
 
 /// Tallies of one exploration, in std atomics (invisible to loom, as the
@@ -88,18 +91,22 @@ impl Tally {
     }
 }
 
+/// What a model claims to cover: the paths it reaches and the outcomes it
+/// observes.
+#[cfg(loom)]
+struct Claims<'a> {
+    reaches: &'a [&'static Path],
+    outcomes: &'a [&'static str],
+}
+
 /// [`explore`] and [`explore_outcomes`]: `model` returns the outcome of its
 /// execution, or `None` if it names none.
 #[cfg(loom)]
-fn check<F>(
-    name: &str,
-    preemption_bound: usize,
-    reaches: &[&'static Path],
-    outcomes: &[&'static str],
-    model: F,
-) where
+fn check<F>(name: &str, preemption_bound: usize, claims: Claims<'_>, model: F)
+where
     F: Fn() -> Option<&'static str> + Sync + Send + 'static,
 {
+    let Claims { reaches, outcomes } = claims;
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before: Vec<usize> = reaches.iter().map(|p| p.hits()).collect();
