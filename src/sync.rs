@@ -18,7 +18,12 @@
 //! | [`idle_poll`] | every [`POLLS_PER_YIELD`]-th call on a thread: `std::thread::yield_now` | nothing: a courtesy to the OS scheduler, not an event of the algorithm |
 //! | [`epoch`] | crossbeam-epoch | crossbeam-epoch; modelled by loom only with `--cfg crossbeam_loom` as well |
 //!
-//! One documented exception: the queue's slot state byte
+//! Two kinds of primitives do not come from here. The per-node lock of the
+//! lazy list and skiplist is `parking_lot`'s raw mutex in normal builds and
+//! a loom `AtomicBool` under loom, switched in `src/lazy/lock.rs`; and
+//! per-thread state in `thread_local!`s (the skiplist's level generator,
+//! the idle-poll count) uses plain `core::cell::Cell`s, which no other
+//! thread can reach. One documented exception: the queue's slot state byte
 //! (`Slot::state` in `src/queue/chunk.rs`) is a `core::cell::UnsafeCell<u8>`
 //! outside loom, because an `AtomicU8` may not sit in the packed slot; it is
 //! only ever accessed as an `AtomicU8` (through `AtomicU8::from_ptr`), never

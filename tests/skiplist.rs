@@ -246,3 +246,148 @@ fn a_skip_map_of_u64_to_u64_uses_no_more_bytes_per_entry_than_crossbeam() {
         "{ours:.2} B per entry: the value is boxed again, or the level distribution is off"
     );
 }
+
+// ---- a panicking `Ord` after the mark ----
+
+/// The message of [`FusedKey`]'s panics.
+const FUSE_MESSAGE: &str = "FusedKey::cmp panics on purpose";
+
+std::thread_local! {
+    /// Comparisons left on this thread before one panics; 0: never.
+    static FUSE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A key whose comparison panics once the comparing thread's fuse has run
+/// down ([`arm`]), wherever in an operation that falls.
+#[derive(Debug)]
+struct FusedKey(u64);
+
+/// The next `comparisons - 1` comparisons on this thread pass, the one after
+/// panics (and disarms); 0 disarms.
+fn arm(comparisons: u32) {
+    FUSE.with(|fuse| fuse.set(comparisons));
+}
+
+impl Ord for FusedKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        FUSE.with(|fuse| match fuse.get() {
+            0 => {}
+            1 => {
+                fuse.set(0);
+                panic!("{}", FUSE_MESSAGE);
+            }
+            n => fuse.set(n - 1),
+        });
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for FusedKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for FusedKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for FusedKey {}
+
+/// A remove or a replacing insert marks its node, then locks and validates
+/// the predecessors; if a neighbour moved meanwhile it searches again, and
+/// that search calls `Ord`. Here one thread keeps inserting and removing the
+/// target's neighbours (so validations fail) while another removes,
+/// replaces and inserts the target with `Ord` set to panic after a varying
+/// number of comparisons, so some panics land in a search after the mark
+/// (and some in the search an insert retries after building its node). After each panic the target
+/// must still be insertable, which a marked node left linked would stop for
+/// good (every insert would wait for its remover and find it again); at the
+/// end the map must list each key once, and every value made must be
+/// dropped exactly once (an insert's unlinked node must not leak).
+#[test]
+#[cfg_attr(miri, ignore)] // needs thousands of races with the churning thread
+fn a_panicking_ord_after_the_mark_still_unlinks_and_leaks_nothing() {
+    use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use support::map_suite::{quiet_panics, wait_for_reclamation, within_deadline, Counted};
+
+    let _g = shared();
+    const TARGET: u64 = 512;
+    let live = Arc::new(AtomicIsize::new(0));
+    let map = Arc::new(SkipMap::new());
+    for k in 0..2 * TARGET {
+        map.insert(FusedKey(k), Counted::new(&live, k));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let churner = {
+        let (map, live, stop) = (Arc::clone(&map), Arc::clone(&live), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut round = 0u64;
+            while !stop.load(SeqCst) {
+                // The target's close neighbours, below and above it.
+                let k = TARGET - 4 + round % 9;
+                round += 1;
+                if k != TARGET {
+                    drop(map.remove(&FusedKey(k)));
+                    map.insert(FusedKey(k), Counted::new(&live, k));
+                }
+            }
+        })
+    };
+    let trials = scaled(200_000) as u64;
+    let panicked = {
+        let (map, live) = (Arc::clone(&map), Arc::clone(&live));
+        within_deadline("operations on a key whose Ord panicked", move || {
+            quiet_panics(FUSE_MESSAGE, || {
+                let mut panicked = 0;
+                for trial in 0..trials {
+                    let fuse = 1 + (trial * 7_919 % 48) as u32;
+                    if trial % 3 == 2 {
+                        // The insert below then builds a node of its own.
+                        drop(map.remove(&FusedKey(TARGET)));
+                    }
+                    let outcome = catch_unwind(AssertUnwindSafe(|| {
+                        arm(fuse);
+                        if trial % 3 == 0 {
+                            drop(map.remove(&FusedKey(TARGET)));
+                        } else {
+                            // Replacing (present) or linking a new node.
+                            map.insert(FusedKey(TARGET), Counted::new(&live, TARGET));
+                        }
+                    }));
+                    arm(0);
+                    panicked += usize::from(outcome.is_err());
+                    // Hangs (and so fails) if a marked node was left linked.
+                    map.insert(FusedKey(TARGET), Counted::new(&live, TARGET));
+                }
+                panicked
+            })
+        })
+    };
+    stop.store(true, SeqCst);
+    churner.join().expect("the churning thread panicked");
+    println!("{panicked} of {trials} operations on the target panicked");
+    assert!(
+        panicked > 0,
+        "no comparison panicked: the fuse never ran out"
+    );
+    let keys: Vec<u64> = map.iter().map(|entry| entry.key().0).collect();
+    assert_eq!(
+        keys,
+        (0..2 * TARGET).collect::<Vec<_>>(),
+        "each key once, in order"
+    );
+    assert_eq!(map.len(), keys.len(), "len counts a node no longer listed");
+    drop(map);
+    let balanced = wait_for_reclamation(|| live.load(SeqCst) == 0);
+    let left = live.load(SeqCst);
+    assert!(
+        left >= 0,
+        "{} more drops than values made: a double drop",
+        -left
+    );
+    assert!(balanced, "{left} values never dropped: a leak");
+}

@@ -8,7 +8,7 @@
 //! | true | true | **marked**: logically removed; still reachable until its remover unlinks it in the same critical section, unreachable afterwards | its remover retires it after unlinking |
 //! | false | true | never happens: removers only mark fully linked nodes | |
 //!
-//! `marked` has two kinds (skiplist maps only use the second): *removed*
+//! `marked` has two kinds (only skiplist maps use the second): *removed*
 //! (the key left the set) and *replaced*, set by a replacing insert that
 //! put a new node of the same key in this node's place in the same critical
 //! section (`skiplist/replace.rs`). A replaced node's key stayed present

@@ -54,12 +54,18 @@
 //!   that interval that is present throughout the call is skipped: the key
 //!   returned is at most any such key. If the interval holds no such key,
 //!   `next()` returns `None` and the iterator stays where it was.
-//! - **Nothing skipped behind a later insert**: if `next()` returns key
-//!   `b`, no key `a` of the interval below `b` whose insert completed
-//!   before `b`'s insert began (and still present) is skipped. A walk that
-//!   meets a node still being inserted waits for its inserter instead of
-//!   passing it. So an iterator that follows a writer appending keys in
-//!   order yields every key, in order.
+//! - **Nothing skipped behind a later insert, while nothing on the way is
+//!   removed**: if `next()` returns key `b`, no key `a` of the interval
+//!   below `b` whose insert completed before `b`'s insert began (and still
+//!   present) is skipped, provided no key from the last one returned up to
+//!   `b` is removed during the call. (A walk standing on a node that is
+//!   being removed follows that node's frozen link, which can point past a
+//!   key inserted behind it: with 10, 30 and 50 present and 10 returned, a
+//!   `next()` that has read 10's link to 30 and is delayed while 20 is
+//!   inserted, then 40, then 30 removed, returns 40 and skips 20.) A walk
+//!   that meets a node still being inserted waits for its inserter instead
+//!   of passing it. So an iterator that follows a writer appending keys in
+//!   order, and removing none, yields every key, in order.
 //! - **A resumed iterator**: a later `next()` searches the same interval
 //!   again, so a key inserted after a `None`, past the last key returned
 //!   (and before the back), comes out. A key inserted behind the front

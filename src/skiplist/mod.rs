@@ -203,8 +203,15 @@
 //!
 //! # Panics in user code
 //!
-//! A panicking `Ord`, `value_fn` or `compare_fn` runs with no lock held, so
-//! it leaves the skiplist as it was. A panicking `Drop` of a removed key or
+//! A panicking `Ord`, `value_fn` or `compare_fn` leaves the skiplist
+//! usable, with nothing locked, leaked or dropped twice. Before an update
+//! marks or links a node, user code runs with no lock held and nothing
+//! changed yet (an insert's built but unlinked node is freed, with its key
+//! and value). After a remove or a replacing insert has marked its node,
+//! the only user code is a new search when a neighbour moved; if `Ord`
+//! panics there, the node is unlinked by walking the links instead
+//! (`unwind.rs`), and the panic goes on once it is out of the skiplist: the
+//! remove or replacement has taken effect. A panicking `Drop` of a removed key or
 //! value runs inside the epoch collector, where it is contained (the rest of
 //! the node is still dropped and freed). Dropping the map or an owning
 //! iterator drops every remaining element even if one `Drop` panics, then
@@ -240,6 +247,7 @@ mod node;
 mod queries;
 mod raw;
 mod replace;
+mod unwind;
 
 use node::{Inline, NoValue, Node, NodeRef, Payload};
 use raw::RawSkipList;
@@ -268,12 +276,14 @@ pub mod paths {
         ORDERED_QUERY_RETRIED: "an ordered query found its window changing and retried";
         /// `Entry::remove` reached another node of its key and searched again.
         ///
-        /// No model claims it, because it looks unreachable here: the
-        /// skiplist's `remove_found` searches *before* it reads the target's
-        /// mark, so a target unlinked before the search is seen marked (the
-        /// list reads the mark first, and its model reaches this path). The
-        /// retry stays as a guard; `entry_remove_races_a_remove` checks the
-        /// outcome on both structures.
+        /// Reachable in the skiplist only through a replacement in progress:
+        /// an entry of the replacing node, taken while that node is still
+        /// reachable only through the old one (step 4 of `replace.rs`), then
+        /// removed (or `pop_back` choosing it), finds the old node first, and
+        /// retries until the replacer has unlinked it. No skiplist model
+        /// makes such an entry, so none claims this path (the list's model
+        /// reaches it); `entry_remove_races_a_remove` checks the outcome on
+        /// both structures.
         ENTRY_REMOVE_STALE: "Entry::remove met a stale path";
         /// A level-0 walk (an iterator's `next`) met a node still being
         /// inserted and waited for its inserter instead of passing it.

@@ -12,6 +12,7 @@ use core::ptr::{self, NonNull};
 use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
 #[cfg(loom)]
 use super::paths;
+use super::unwind::{self, Interrupted};
 use crate::lazy::{self, Existing, Length, NodeLockGuard};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::cover;
@@ -21,12 +22,12 @@ use crate::sync::epoch::Guard;
 /// `preds[l] → succs[l]` with `preds[l].key < key <= succs[l].key` (the head
 /// plays −∞, null +∞).
 pub(super) struct Search<'g, K, S> {
-    preds: [NodeRef<'g, K, S>; MAX_HEIGHT],
-    succs: [*mut Node<K, S>; MAX_HEIGHT],
+    pub(super) preds: [NodeRef<'g, K, S>; MAX_HEIGHT],
+    pub(super) succs: [*mut Node<K, S>; MAX_HEIGHT],
     /// The levels searched (from `levels - 1` down to 0).
-    levels: usize,
+    pub(super) levels: usize,
     /// The highest level at which `succs[level]` has the key.
-    found: Option<usize>,
+    pub(super) found: Option<usize>,
 }
 
 impl<'g, K, S> Search<'g, K, S> {
@@ -53,6 +54,22 @@ pub(super) fn linked<'g, K, S>(
     // not freed while the guard lives (see "Entries, iterators and reclamation" in the module doc);
     // the pointer came from an allocation, with its provenance.
     NonNull::new(ptr).map(|p| unsafe { NodeRef::new(p) })
+}
+
+/// An insert's node while it is private (built, not yet linked): dropped
+/// with its key and value if the insert unwinds, e.g. from a panicking `Ord`
+/// in the search it retries after a failed validation.
+struct Unpublished<'g, K, S>(Option<NodeRef<'g, K, S>>);
+
+impl<K, S> Drop for Unpublished<'_, K, S> {
+    fn drop(&mut self) {
+        if let Some(node) = self.0.take() {
+            // SAFETY: never published, so only this thread can reach it; a
+            // non-head node built by `Node::new`, destroyed once (taken out
+            // of the option first).
+            unsafe { Node::destroy(node.raw()) };
+        }
+    }
 }
 
 /// How a removal of one chosen node ended.
@@ -370,12 +387,13 @@ impl<K, S> RawSkipList<K, S> {
         let mut value = value;
         let mut make_value = make_value;
         // The new node, once built: private until linked; freed (keeping the
-        // key and value) if the key turns out to be present after all.
-        let mut node: Option<NodeRef<'g, K, S>> = None;
+        // key and value) if the key turns out to be present after all, and
+        // with them if a retry search's `Ord` panics.
+        let mut node = Unpublished(None);
         loop {
             let search = {
                 // SAFETY: `n` is our private node, which holds a key.
-                let search_key = node.map_or_else(
+                let search_key = node.0.map_or_else(
                     || key.as_ref().expect("the key or the node"),
                     |n| unsafe { n.key() },
                 );
@@ -383,7 +401,7 @@ impl<K, S> RawSkipList<K, S> {
             };
             if let Some(level) = search.found {
                 let found = search.succ(level).expect("found implies a node");
-                if let Some(n) = node.take() {
+                if let Some(n) = node.0.take() {
                     // SAFETY: never published: only this thread has it.
                     let (k, v) = unsafe { Node::into_parts(n.ptr()) };
                     key = Some(k);
@@ -423,7 +441,7 @@ impl<K, S> RawSkipList<K, S> {
             }
             // Absent: build the node outside any lock (`make_value` is user
             // code and may panic or use this map).
-            let new = *node.get_or_insert_with(|| {
+            let new = *node.0.get_or_insert_with(|| {
                 let v = value
                     .take()
                     .unwrap_or_else(|| (make_value.take().expect("a value is made once"))());
@@ -451,8 +469,9 @@ impl<K, S> RawSkipList<K, S> {
             // node is published (a concurrent replacement may follow at once).
             // SAFETY: the node holds a payload (not the head).
             let value = unsafe { new.node().payload_unchecked() }.load(guard);
+            // memory ordering: the load and the `fetch_max` are a hint (see
+            // `search_levels`).
             if height > self.levels.load(Ordering::Relaxed) {
-                // memory ordering: a hint (see `search_levels`).
                 self.levels.fetch_max(height, Ordering::Relaxed);
             }
             for level in 0..height {
@@ -465,6 +484,7 @@ impl<K, S> RawSkipList<K, S> {
             // The linearization point of a successful insert: from here on
             // lookups that reach the node report the key present.
             new.state().set_fully_linked();
+            node.0 = None; // published: no longer ours to free
             drop(new_lock);
             drop(pred_locks);
             self.count(height, true);
@@ -533,8 +553,14 @@ impl<K, S> RawSkipList<K, S> {
     {
         let mut at_least = 1;
         let mut victim: Option<(NodeRef<'g, K, S>, NodeLockGuard<'g>)> = None;
+        let mut panicked: Interrupted = None;
         loop {
-            let search = self.find(key, at_least, guard);
+            let search = match &victim {
+                // After the mark no user code may stop the unlink
+                // (`unwind.rs`).
+                Some((node, _)) => self.search_marked(key, *node, &mut panicked, guard),
+                None => self.find(key, at_least, guard),
+            };
             if victim.is_none() {
                 let candidate = search.found.and_then(|l| Some((l, search.succ(l)?)));
                 let (level, candidate) = match (candidate, target) {
@@ -630,6 +656,7 @@ impl<K, S> RawSkipList<K, S> {
             // the mark (so retired once); the caller guarantees the contents
             // may be dropped on any thread. The pointer was read from a link.
             unsafe { retire_node(node.raw(), guard) };
+            unwind::resume(panicked);
             return Removal::Removed(node);
         }
     }

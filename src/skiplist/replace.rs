@@ -49,6 +49,7 @@ use super::node::{Node, NodeRef, Payload};
 #[cfg(loom)]
 use super::paths;
 use super::raw::{retire_node, RawSkipList, Search};
+use super::unwind::{self, Interrupted};
 use crate::lazy::Retirable;
 use crate::sync::atomic::Ordering;
 use crate::sync::cover;
@@ -67,7 +68,9 @@ impl<K, S> RawSkipList<K, S> {
     ///
     /// `search` is the insert's search that found `old`: its windows serve
     /// step 4's first attempt, so a replacement with no concurrent update
-    /// nearby searches once, and calls `Ord` only before the mark.
+    /// nearby searches once, and calls `Ord` only before the mark. A retry
+    /// after the mark searches again, and if `Ord` panics there the unlink
+    /// is finished by pointer before the panic goes on (`unwind.rs`).
     ///
     /// # Safety
     /// `old` was found fully linked under `guard` by `search`, holding
@@ -117,10 +120,12 @@ impl<K, S> RawSkipList<K, S> {
         // SAFETY: `old` holds a key (it is not the head).
         let key = unsafe { old.key() };
         let mut first = Some(search);
+        let mut panicked: Interrupted = None;
         loop {
+            // After the mark no user code may stop the unlink (`unwind.rs`).
             let search = first
                 .take()
-                .unwrap_or_else(|| self.find(key, height, guard));
+                .unwrap_or_else(|| self.search_marked(key, old, &mut panicked, guard));
             let Some(pred_locks) = Self::lock_preds(&search, height, |_| old.raw(), false) else {
                 cover!(paths::REPLACE_REVALIDATED);
                 continue;
@@ -143,6 +148,7 @@ impl<K, S> RawSkipList<K, S> {
         // the mark (so retired once); `_retirable` proves `K` and the value
         // may be dropped on any thread. The pointer was read from a link.
         unsafe { retire_node(old.raw(), guard) };
+        unwind::resume(panicked);
         Ok((new.ptr(), value))
     }
 }
