@@ -312,7 +312,9 @@ impl Eq for FusedKey {}
 fn a_panicking_ord_after_the_mark_still_unlinks_and_leaks_nothing() {
     use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::SeqCst};
     use std::sync::Arc;
-    use support::map_suite::{quiet_panics, wait_for_reclamation, within_deadline, Counted};
+    use support::map_suite::{
+        assert_every_value_dropped_once, quiet_panics, within_deadline, Counted,
+    };
 
     let _g = shared();
     const TARGET: u64 = 512;
@@ -382,12 +384,5 @@ fn a_panicking_ord_after_the_mark_still_unlinks_and_leaks_nothing() {
     );
     assert_eq!(map.len(), keys.len(), "len counts a node no longer listed");
     drop(map);
-    let balanced = wait_for_reclamation(|| live.load(SeqCst) == 0);
-    let left = live.load(SeqCst);
-    assert!(
-        left >= 0,
-        "{} more drops than values made: a double drop",
-        -left
-    );
-    assert!(balanced, "{left} values never dropped: a leak");
+    assert_every_value_dropped_once(&live);
 }

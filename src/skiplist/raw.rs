@@ -12,7 +12,7 @@ use core::ptr::{self, NonNull};
 use super::node::{random_height, Node, NodeRef, Payload, MAX_HEIGHT};
 #[cfg(loom)]
 use super::paths;
-use super::unwind::{self, Interrupted};
+use super::unwind::{self, Interrupted, Unpublished};
 use crate::lazy::{self, Existing, Length, NodeLockGuard};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::cover;
@@ -54,22 +54,6 @@ pub(super) fn linked<'g, K, S>(
     // not freed while the guard lives (see "Entries, iterators and reclamation" in the module doc);
     // the pointer came from an allocation, with its provenance.
     NonNull::new(ptr).map(|p| unsafe { NodeRef::new(p) })
-}
-
-/// An insert's node while it is private (built, not yet linked): dropped
-/// with its key and value if the insert unwinds, e.g. from a panicking `Ord`
-/// in the search it retries after a failed validation.
-struct Unpublished<'g, K, S>(Option<NodeRef<'g, K, S>>);
-
-impl<K, S> Drop for Unpublished<'_, K, S> {
-    fn drop(&mut self) {
-        if let Some(node) = self.0.take() {
-            // SAFETY: never published, so only this thread can reach it; a
-            // non-head node built by `Node::new`, destroyed once (taken out
-            // of the option first).
-            unsafe { Node::destroy(node.raw()) };
-        }
-    }
 }
 
 /// How a removal of one chosen node ended.

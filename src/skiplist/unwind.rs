@@ -29,6 +29,11 @@
 //! A walk from the head costs a pass over the level (all of it at level 0),
 //! which is why it is only the fallback: the usual path is the search by
 //! key, whose cost a panic-free `Ord` never changes.
+//!
+//! An insert meets the same search before it links anything: a node it has
+//! built but not yet linked is held by an [`Unpublished`] guard, so a panic
+//! in that search drops the node with its key and value instead of leaking
+//! them.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -36,7 +41,7 @@ use std::panic::{self, AssertUnwindSafe};
 use core::borrow::Borrow;
 use core::ptr;
 
-use super::node::{NodeRef, MAX_HEIGHT};
+use super::node::{Node, NodeRef, MAX_HEIGHT};
 use super::raw::{linked, RawSkipList, Search};
 use crate::sync::epoch::Guard;
 
@@ -104,6 +109,22 @@ impl<K, S> RawSkipList<K, S> {
             search.succs[level] = node.raw();
         }
         search
+    }
+}
+
+/// An insert's node while it is private (built, not yet linked): dropped
+/// with its key and value if the insert unwinds, e.g. from a panicking `Ord`
+/// in the search it retries after a failed validation.
+pub(super) struct Unpublished<'g, K, S>(pub(super) Option<NodeRef<'g, K, S>>);
+
+impl<K, S> Drop for Unpublished<'_, K, S> {
+    fn drop(&mut self) {
+        if let Some(node) = self.0.take() {
+            // SAFETY: never published, so only this thread can reach it; a
+            // non-head node built by `Node::new`, destroyed once (taken out
+            // of the option first).
+            unsafe { Node::destroy(node.raw()) };
+        }
     }
 }
 

@@ -558,6 +558,13 @@ pub fn drops_balance<M: SuiteMap<u64, Counted>>() {
             "fewer live values than entries: a value was dropped early"
         );
     }
+    assert_every_value_dropped_once(&live);
+}
+
+/// After the map is dropped: waits for the epoch to reclaim what was retired,
+/// then asserts that every [`Counted`] value made with `live` was dropped
+/// exactly once (none twice, none leaked).
+pub fn assert_every_value_dropped_once(live: &AtomicIsize) {
     let balanced = wait_for_reclamation(|| live.load(SeqCst) == 0);
     let left = live.load(SeqCst);
     assert!(
