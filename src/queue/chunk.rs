@@ -97,6 +97,14 @@ pub(super) const DONE: u8 = 1 << 2;
 /// Slot state bit: the producer gave the slot up without a value.
 pub(super) const VOID: u8 = 1 << 3;
 
+/// Whether a slot in `state` owns a value no consumer has taken: published
+/// (WRITTEN) and not arrived at (TAKEN). Read under exclusive access, where
+/// no producer or consumer can change it meanwhile.
+#[inline]
+const fn holds_live_value(state: u8) -> bool {
+    state & (WRITTEN | TAKEN) == WRITTEN
+}
+
 /// How many times a consumer looks at a claimed slot for its value before
 /// it skips the slot (and makes its producer retry).
 ///
@@ -467,7 +475,7 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
         let state = self.state(index).load(Ordering::Relaxed);
         self.state(index)
             .store(state | TAKEN | DONE, Ordering::Relaxed);
-        if state & (WRITTEN | TAKEN) == WRITTEN {
+        if holds_live_value(state) {
             // SAFETY: WRITTEN without TAKEN: initialised and still owned by
             // the queue.
             Some(unsafe { self.read(index) })
@@ -487,7 +495,7 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
             .filter(|&index| {
                 // memory ordering: Relaxed; the caller has exclusive access,
                 // and handing it the queue synchronised by itself.
-                self.state(index).load(Ordering::Relaxed) & (WRITTEN | TAKEN) == WRITTEN
+                holds_live_value(self.state(index).load(Ordering::Relaxed))
             })
             .count()
     }
@@ -503,7 +511,7 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
             let state = self.state(index);
             // memory ordering: Relaxed; exclusive access.
             let seen = state.load(Ordering::Relaxed);
-            if seen & (WRITTEN | TAKEN) == WRITTEN {
+            if holds_live_value(seen) {
                 state.store(seen | TAKEN | DONE, Ordering::Relaxed);
                 // SAFETY: WRITTEN alone means initialised and owned by the
                 // queue; marking it first keeps a panic from double-dropping.

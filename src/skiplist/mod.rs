@@ -176,9 +176,10 @@
 //! # Where the code lives
 //!
 //! This module holds the protocol: `node.rs` (the node and its tower, the
-//! level generator), `raw.rs` (lookups, insert, remove, pops),
-//! `replace.rs` (a map's replacing insert) and
-//! `queries.rs` (level-0 walks and the validated windows of ordered
+//! level generator), `raw.rs` (the search, lookups, insert),
+//! `remove.rs` (remove and the pops), `replace.rs` (a map's replacing
+//! insert), `unwind.rs` (finishing an unlink a panicking `Ord` interrupted)
+//! and `queries.rs` (level-0 walks and the validated windows of ordered
 //! queries), built on the shared pieces of the crate-private `lazy` module;
 //! this file implements the raw-structure contract of [`crate::ordered`]
 //! for it. The public layer (maps, sets, entries, iterators, ranges) is
@@ -246,6 +247,7 @@ use crate::sync::epoch::Guard;
 mod node;
 mod queries;
 mod raw;
+mod remove;
 mod replace;
 mod unwind;
 
@@ -301,6 +303,13 @@ pub mod paths {
         REPLACE_REVALIDATED: "a replacing insert revalidated its predecessors";
         /// A replacing insert put a new node in the old one's place.
         NODE_REPLACED: "a node was replaced by a new one";
+        /// The user's `Ord` panicked in the search a remove or a replacing
+        /// insert repeats after its mark, and the marked node's windows were
+        /// found by walking the links from the head instead (`unwind.rs`).
+        UNLINKED_BY_POINTER: "a search after the mark panicked; the node was unlinked by pointer";
+        /// An insert unwound (its retried search panicked) holding the node
+        /// it had built and not linked, and freed it with its key and value.
+        UNPUBLISHED_NODE_FREED: "an unwinding insert freed the node it had built";
     }
 }
 

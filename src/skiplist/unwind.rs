@@ -34,6 +34,14 @@
 //! built but not yet linked is held by an [`Unpublished`] guard, so a panic
 //! in that search drops the node with its key and value instead of leaking
 //! them.
+//!
+//! Both are loom-modelled, with the real and the modelled epoch
+//! (`loom-tests/tests/skiplist_unwind.rs`): a remove, a replacing insert and
+//! an insert whose `Ord` panics on meeting key 1 race an insert of key 1,
+//! and each model observes all three places the panic can land (none, the
+//! first search, the search after a failed validation) and checks the
+//! skiplist it leaves. Paths: `UNLINKED_BY_POINTER`,
+//! `UNPUBLISHED_NODE_FREED`.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -42,7 +50,10 @@ use core::borrow::Borrow;
 use core::ptr;
 
 use super::node::{Node, NodeRef, MAX_HEIGHT};
+#[cfg(loom)]
+use super::paths;
 use super::raw::{linked, RawSkipList, Search};
+use crate::sync::cover;
 use crate::sync::epoch::Guard;
 
 /// The panic a search after the mark raised, held until the unlink is done.
@@ -86,6 +97,7 @@ impl<K, S> RawSkipList<K, S> {
         node: NodeRef<'g, K, S>,
         guard: &'g Guard,
     ) -> Search<'g, K, S> {
+        cover!(paths::UNLINKED_BY_POINTER);
         let head = self.head(guard);
         let height = node.height();
         let mut search = Search {
@@ -120,6 +132,7 @@ pub(super) struct Unpublished<'g, K, S>(pub(super) Option<NodeRef<'g, K, S>>);
 impl<K, S> Drop for Unpublished<'_, K, S> {
     fn drop(&mut self) {
         if let Some(node) = self.0.take() {
+            cover!(paths::UNPUBLISHED_NODE_FREED);
             // SAFETY: never published, so only this thread can reach it; a
             // non-head node built by `Node::new`, destroyed once (taken out
             // of the option first).

@@ -655,6 +655,13 @@ pub fn within_deadline<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Se
 /// must panic; afterwards the map holds exactly the keys the threads' models
 /// say, and every key can still be updated (no lock was left held).
 ///
+/// A poisoned call panics in its first search. The searches an update
+/// repeats after a failed validation (after the skiplist's remove or
+/// replacement has marked its node, or its insert has built one) are
+/// covered by `tests/skiplist.rs`
+/// (`a_panicking_ord_after_the_mark_still_unlinks_and_leaks_nothing`) and
+/// by the loom models in `loom-tests/tests/skiplist_unwind.rs`.
+///
 /// Neither structure compares keys while it holds a node lock today
 /// (searches take no lock, and validation compares links), so the
 /// "no lock left held" half guards that design: a change that compared

@@ -120,6 +120,36 @@ macro_rules! ordered_cases {
         }
 
         #[test]
+        fn compare_insert_drops_each_value_once() {
+            let _g = shared();
+            let map = $map::new();
+            let values = DropCounter::new();
+            map.insert(1u32, values.track(5u32));
+            let refused = map.compare_insert(1, values.track(3), |old| old.value < 3);
+            assert_eq!(refused.value().value, 5, "the refusal returns the present entry");
+            assert_eq!(values.get(), 1, "the refused value is dropped by the call");
+            drop(refused);
+            let panicked = map_suite::quiet_panics("user code panics on purpose", || {
+                catch_unwind(AssertUnwindSafe(|| {
+                    map.compare_insert(1, values.track(4), |_| {
+                        panic!("user code panics on purpose")
+                    })
+                }))
+            });
+            assert!(panicked.is_err(), "compare_fn's panic propagates");
+            assert_eq!(values.get(), 2, "the value of a panicking compare is dropped");
+            let approved = map.compare_insert(1, values.track(8), |old| old.value < 8);
+            assert_eq!(approved.value().value, 8);
+            drop(approved);
+            let reclaimed = map_suite::wait_for_reclamation(|| values.get() >= 3);
+            assert!(reclaimed, "the replaced value was never dropped");
+            assert_eq!(values.get(), 3, "nothing but the replaced value");
+            assert_eq!(map.get(&1).expect("key 1").value().value, 8);
+            drop(map);
+            assert_eq!(values.get(), 4, "each of the four values dropped once");
+        }
+
+        #[test]
         fn remove_returns_the_entry_once() {
             let _g = shared();
             let map: $map<_, _> = (0..10).map(|k| (k, k * 2)).collect();
