@@ -4,7 +4,6 @@
 //! layer in [`super`] wraps them into guard-scoped entries.
 
 use core::borrow::Borrow;
-use core::cmp::Ordering::{Equal, Greater, Less};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 
@@ -266,11 +265,15 @@ impl<K, V> RawList<K, V> {
     {
         let mut window = Window::at(&self.head, None, guard);
         while let Some(c) = window.curr {
-            match c.key.borrow().cmp(key) {
-                Less => window.advance(guard),
-                Equal => return (window, true),
-                Greater => break,
+            // `is_lt`/`is_eq`, not a `match`: the compiler then branches on
+            // the comparison itself for integer keys (as in the skiplist's
+            // `find`).
+            let order = c.key.borrow().cmp(key);
+            if order.is_lt() {
+                window.advance(guard);
+                continue;
             }
+            return (window, order.is_eq());
         }
         (window, false)
     }

@@ -72,13 +72,9 @@
 //! every level's predecessor to the new node as a remove unlinks, and
 //! retire the old node. `replace.rs` has the steps and the proof.
 //!
-//! **Lookups** descend without locks to the first node at level 0 whose key
-//! is not smaller, asking only "less?" on the way (a search does not stop
-//! at a higher level that has the key: one three-way comparison at the end
-//! replaces one per step, whose `Ordering` the compiler materialises). They
-//! answer "present" iff that node has the key and is fully linked and
-//! unmarked, or, for a node marked *replaced*, report the node its level-0
-//! link points to.
+//! **Lookups** descend without locks and, at the first node with the key,
+//! answer "present" iff it is fully linked and unmarked, or, for a node
+//! marked *replaced*, report the node its level-0 link points to.
 //!
 //! ## Why lookups are wait-free and linearizable
 //!
