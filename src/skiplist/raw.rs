@@ -264,27 +264,26 @@ impl<K, S> RawSkipList<K, S> {
                 }
                 // SAFETY: reached through a link: not the head.
                 let order = unsafe { c.key() }.borrow().cmp(key);
-                // `is_lt`/`is_eq` rather than a `match` (see `find`).
+                // `is_lt`/`is_gt` rather than a `match` (see `find`).
                 if order.is_lt() {
                     pred = c;
                     curr = c.next_ref(level);
-                    continue;
-                }
-                if order.is_gt() {
+                } else if order.is_gt() {
                     break;
-                }
-                return if c.is_live() {
-                    Some(c)
-                } else if c.state().is_replaced() {
-                    // The key stayed present: it is in the node that
-                    // replaced this one (`replace.rs`), linked from it at
-                    // level 0 before the mark we just read.
-                    cover!(paths::LOOKUP_FOLLOWED_REPLACEMENT);
-                    c.next_ref(0)
                 } else {
-                    cover!(paths::LOOKUP_SAW_NOT_LIVE);
-                    None
-                };
+                    return if c.is_live() {
+                        Some(c)
+                    } else if c.state().is_replaced() {
+                        // The key stayed present: it is in the node that
+                        // replaced this one (`replace.rs`), linked from it
+                        // at level 0 before the mark we just read.
+                        cover!(paths::LOOKUP_FOLLOWED_REPLACEMENT);
+                        c.next_ref(0)
+                    } else {
+                        cover!(paths::LOOKUP_SAW_NOT_LIVE);
+                        None
+                    };
+                }
             }
         }
         None
