@@ -204,16 +204,15 @@ fn two_threads_churning_near_empty_stay_under_16_kib_and_stop_allocating() {
     // On an idle machine: 0 in the measured phase, 3 to 6 since the first
     // push. A thread preempted while it holds a chunk may finish it after
     // the spares are full, so that chunk is freed and a later one is
-    // allocated: with other work on the cores (a build beside CI's tests)
-    // 11 and 13 were seen since the first push, still 0 in the measured
-    // phase. Growth with the work fails both bounds by orders of magnitude:
-    // without recycling, a chunk per 96 elements is about 100,000 here.
-    assert!(
-        measured <= 4,
+    // allocated: with other work on the same cores (a build beside CI's
+    // tests) 11 to 13 were seen since the first push, still 0 in the
+    // measured phase. So run this on otherwise idle cores, as CI does.
+    assert_eq!(
+        measured, 0,
         "{measured} allocations in steady state: the working set should stop growing"
     );
     assert!(
-        total <= 32,
+        total <= 8,
         "{total} allocations since the first push: the working set should stop growing"
     );
     assert!(queue.is_empty());
