@@ -88,5 +88,6 @@ pub mod skiplist;
 pub use list::{ListMap, ListSet};
 pub use queue::{
     OwnedRecv, OwnedRecvStream, PushError, Queue, Recv, RecvMany, RecvStream, RecvTimeoutError,
+    TryRecvError,
 };
 pub use skiplist::{SkipMap, SkipSet};

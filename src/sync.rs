@@ -38,11 +38,11 @@
 pub(crate) mod atomic {
     #[cfg(not(loom))]
     pub(crate) use core::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
     };
     #[cfg(loom)]
     pub(crate) use loom::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
     };
 }
 
@@ -203,7 +203,8 @@ pub(crate) mod test_hooks {
     }
 }
 
-/// Loads `atomic` for a decision that a read-modify-write later validates
+/// Loads `atomic` (one of the queue's claim indices, which are 64-bit on
+/// every target) for a decision that a read-modify-write later validates
 /// (or that concludes "empty"): a plain load normally, `fetch_add(0)` under
 /// loom.
 ///
@@ -221,7 +222,7 @@ pub(crate) mod test_hooks {
 /// is checked over a plain-load source instead (`src/queue/handshake.rs`
 /// and its `handshake_*` models).
 #[inline(always)]
-pub(crate) fn load_decisive(atomic: &atomic::AtomicUsize, order: atomic::Ordering) -> usize {
+pub(crate) fn load_decisive(atomic: &atomic::AtomicU64, order: atomic::Ordering) -> u64 {
     #[cfg(not(loom))]
     {
         atomic.load(order)

@@ -6,7 +6,7 @@
 //! | the checker on hand-written histories | the search accepts what it must and rejects what it must, without relying on random runs |
 //! | reference structures (`Mutex<VecDeque>`, `Mutex<BTreeMap>`, `Mutex<BTreeSet>`) | no false alarms on structures that are linearizable by construction |
 //! | `lazuli::Queue` | push/pop/close linearizable, `len` exact when quiescent |
-//! | `lazuli::ListMap`, `lazuli::ListSet` | every single-key operation per key; `front`/`back`/`pop_front`/`pop_back` against the whole map |
+//! | `lazuli::ListMap`, `lazuli::ListSet` | every single-key operation per key (a map's `compare_insert` included); `front`/`back`/`pop_front`/`pop_back`, and a map's `lower_bound`/`upper_bound`, against the whole structure |
 //! | `lazuli::SkipMap`, `lazuli::SkipSet` | the same |
 //! | negative controls | broken structures are caught, so a pass means something |
 //!
@@ -411,6 +411,17 @@ macro_rules! map_subject {
                     MapCall::Get(k) => MapRet::Value(self.get(&k).map(|e| *e.value())),
                     MapCall::Remove(k) => MapRet::Value(self.remove(&k).map(|e| *e.value())),
                     MapCall::ContainsKey(k) => MapRet::Bool(self.contains_key(&k)),
+                    MapCall::CompareInsert(k, v) => {
+                        MapRet::Value(Some(*self.compare_insert(k, v, |old| *old < v).value()))
+                    }
+                    MapCall::LowerBound(k) => MapRet::Entry(
+                        self.lower_bound(std::ops::Bound::Included(&k))
+                            .map(|e| (*e.key(), *e.value())),
+                    ),
+                    MapCall::UpperBound(k) => MapRet::Entry(
+                        self.upper_bound(std::ops::Bound::Included(&k))
+                            .map(|e| (*e.key(), *e.value())),
+                    ),
                     MapCall::Front => MapRet::Entry(self.front().map(|e| (*e.key(), *e.value()))),
                     MapCall::Back => MapRet::Entry(self.back().map(|e| (*e.key(), *e.value()))),
                     MapCall::PopFront => {

@@ -436,3 +436,36 @@ fn auto_traits_are_as_documented() {
     unwind::<Queue<std::cell::Cell<u8>>>();
     send_sync::<PushError<u8>>();
 }
+
+/// `try_recv` reports `Closed` only once the queue is closed *and* drained:
+/// a consumer polling it while producers push and then close receives every
+/// element before its first `Closed`, and `Empty` never after it.
+#[test]
+fn try_recv_says_closed_only_after_every_element() {
+    let n = scaled(20_000) as u64;
+    let queue = Arc::new(Queue::new());
+    let producer = {
+        let queue = Arc::clone(&queue);
+        thread::spawn(move || {
+            for i in 0..n {
+                queue.push(i).unwrap();
+            }
+            queue.close();
+        })
+    };
+    let mut got = Vec::new();
+    loop {
+        match queue.try_recv() {
+            Ok(v) => got.push(v),
+            Err(lazuli::TryRecvError::Empty) => std::hint::spin_loop(),
+            Err(lazuli::TryRecvError::Closed) => break,
+        }
+    }
+    producer.join().unwrap();
+    assert_eq!(
+        got,
+        (0..n).collect::<Vec<_>>(),
+        "all elements, in order, before Closed"
+    );
+    assert_eq!(queue.try_recv(), Err(lazuli::TryRecvError::Closed));
+}

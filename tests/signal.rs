@@ -716,3 +716,115 @@ fn owned_and_batch_receives_are_send_sync_and_debug_without_bounds_on_t() {
     let got = futures::executor::block_on(recv).expect("one element");
     assert_eq!(got.0.get(), 3);
 }
+
+/// A waker made by hand, so that its `clone` or `wake` can panic (a waker
+/// made from `Wake` cannot: its clone is an `Arc` clone).
+mod touchy {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+
+    /// What the waker does: `clone` or `wake` panics while the flag is set;
+    /// `woken` counts the wake-ups that did not panic.
+    pub struct Touchy {
+        pub clone_panics: AtomicBool,
+        pub wake_panics: AtomicBool,
+        pub woken: AtomicUsize,
+    }
+
+    pub const MESSAGE: &str = "a waker panics on purpose";
+
+    /// A waker over `touchy`, which must outlive it and its clones.
+    pub fn waker(touchy: &'static Touchy) -> Waker {
+        fn clone(data: *const ()) -> RawWaker {
+            // SAFETY: `data` is the `&'static Touchy` the waker was made from.
+            let touchy = unsafe { &*data.cast::<Touchy>() };
+            if touchy.clone_panics.load(Ordering::SeqCst) {
+                panic!("{MESSAGE}");
+            }
+            RawWaker::new(data, &VTABLE)
+        }
+        fn wake(data: *const ()) {
+            // SAFETY: as in `clone`.
+            let touchy = unsafe { &*data.cast::<Touchy>() };
+            if touchy.wake_panics.load(Ordering::SeqCst) {
+                panic!("{MESSAGE}");
+            }
+            touchy.woken.fetch_add(1, Ordering::SeqCst);
+        }
+        fn drop(_: *const ()) {}
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake, drop);
+        let data: *const Touchy = touchy;
+        // SAFETY: the vtable's functions uphold `RawWaker`'s contract for a
+        // `&'static` pointer (clone copies it, drop does nothing).
+        unsafe { Waker::from_raw(RawWaker::new(data.cast(), &VTABLE)) }
+    }
+
+    /// A fresh `Touchy`, leaked so that wakers may borrow it for `'static`.
+    pub fn leaked() -> &'static Touchy {
+        Box::leak(Box::new(Touchy {
+            clone_panics: AtomicBool::new(false),
+            wake_panics: AtomicBool::new(false),
+            woken: AtomicUsize::new(0),
+        }))
+    }
+}
+
+/// A waker whose `clone` panics while the registry stores it breaks that
+/// registry slot for good (atomic-waker ignores every later registration
+/// there). The slot must not go to the next consumer, whose wake-up would
+/// then be spent on a slot with no waker: the next waiter is woken by the
+/// next push.
+#[test]
+fn a_waker_that_panics_when_registered_costs_no_later_waiter_its_wake_up() {
+    let queue = Queue::<u32>::new();
+    let bad = touchy::leaked();
+    bad.clone_panics.store(true, Ordering::SeqCst);
+    let mut first = queue.recv();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        poll_with(&mut first, &touchy::waker(bad))
+    }));
+    assert!(panicked.is_err(), "the waker's clone must panic");
+    drop(first);
+    let (woken, waker) = counting_waker();
+    let mut second = queue.recv();
+    assert!(poll_with(&mut second, &waker).is_pending());
+    queue.push(7).unwrap();
+    assert_eq!(
+        woken.count(),
+        1,
+        "the waiting consumer must be woken by the push"
+    );
+    assert_eq!(poll_with(&mut second, &waker), Poll::Ready(Some(7)));
+}
+
+/// A waker that panics when `close` wakes it must not keep the other
+/// waiters asleep on a closed queue: every waiter is woken, then the panic
+/// goes on out of `close`.
+#[test]
+fn a_waker_that_panics_in_close_leaves_no_other_waiter_asleep() {
+    let queue = Queue::<u32>::new();
+    let bad = touchy::leaked();
+    let mut first = queue.recv();
+    assert!(poll_with(&mut first, &touchy::waker(bad)).is_pending());
+    let (woken, waker) = counting_waker();
+    let mut second = queue.recv();
+    assert!(poll_with(&mut second, &waker).is_pending());
+    bad.wake_panics.store(true, Ordering::SeqCst);
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| queue.close()));
+    assert!(
+        closed.is_err(),
+        "the first waiter's wake must panic out of close"
+    );
+    assert!(queue.is_closed());
+    assert_eq!(
+        woken.count(),
+        1,
+        "the second waiter must be woken all the same"
+    );
+    assert_eq!(poll_with(&mut second, &waker), Poll::Ready(None));
+    bad.wake_panics.store(false, Ordering::SeqCst);
+    assert_eq!(
+        poll_with(&mut first, &touchy::waker(bad)),
+        Poll::Ready(None)
+    );
+}

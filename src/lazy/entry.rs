@@ -22,6 +22,17 @@
 //! Clones and neighbours pin again on the same thread while the original
 //! guard is held, which keeps the original pin's epoch (crossbeam-epoch nests
 //! guards), so the argument carries over to them.
+//!
+//! One case does not nest: in a thread-local destructor that runs after
+//! crossbeam-epoch's own thread-local handle is gone, every `pin()`
+//! registers a fresh participant pinned at the *current* epoch, and dropping
+//! the original entry would then end the only pin that covers what it
+//! found. [`pin_again`] detects that case (`epoch::is_pinned()` is false
+//! while this thread holds a guard) and proves the new entry's node and
+//! value safe under the new pin instead: still unmarked and still the
+//! node's value after it, so retired (if ever) after it. A node removed
+//! meanwhile cannot be proven so, and there the new entry is refused with a
+//! panic rather than handed out unprotected.
 
 use core::ptr::NonNull;
 
@@ -124,9 +135,11 @@ impl<N: EntryNode> PinnedEntry<N> {
     /// entry's guard.
     #[inline]
     pub(crate) unsafe fn neighbour(&self, node: NonNull<N>) -> Self {
-        // SAFETY: nested pin on the same thread keeps the epoch of
-        // `self.guard`, so the contract carries over.
-        unsafe { Self::new(epoch::pin(), node) }
+        // SAFETY: `self.guard` protects `node` during this call (our
+        // contract); `pin_again` gives a guard that keeps protecting it.
+        let guard = unsafe { pin_again(node, None) };
+        // SAFETY: `pin_again`'s guard covers `node` (its contract).
+        unsafe { Self::new(guard, node) }
     }
 
     /// The node.
@@ -177,9 +190,53 @@ impl<N: EntryNode> Clone for PinnedEntry<N> {
         Self {
             node: self.node,
             value: self.value,
-            guard: epoch::pin(),
+            // SAFETY: `self.guard` protects the node and the value during
+            // this call.
+            guard: unsafe { pin_again(self.node, Some(self.value)) },
         }
     }
+}
+
+/// A guard for a second entry made on this thread from `node`, which a guard
+/// the thread holds protects: normally a nested `epoch::pin()`, which keeps
+/// the held guard's epoch.
+///
+/// In a thread-local destructor that runs after crossbeam-epoch's own
+/// thread-local handle was destroyed, `pin()` does not nest: each call pins
+/// a fresh participant at the current epoch, and the original guard may be
+/// dropped before the new one. There the new guard protects `node` only if
+/// `node` was still reachable after the new pin: it is not marked (a node is
+/// marked before it is unlinked and retired) and, when `value` is given,
+/// `value` is still the node's value (a replaced value is retired after it
+/// leaves the node). Checked after pinning; read before the original guard
+/// can go, so no reuse of an address can fool the comparison.
+///
+/// # Panics
+/// In that thread-local-destructor case only, if `node` was removed or its
+/// value replaced: no guard this thread can take would protect it.
+///
+/// # Safety
+/// A guard this thread holds for the whole call protects `node` (and
+/// `value`).
+pub(crate) unsafe fn pin_again<N: EntryNode>(
+    node: NonNull<N>,
+    value: Option<NonNull<N::Value>>,
+) -> Guard {
+    if epoch::is_pinned() {
+        return epoch::pin();
+    }
+    let guard = epoch::pin();
+    // SAFETY: the caller's guard keeps `node` allocated during this call.
+    let node = unsafe { node.as_ref() };
+    let reachable =
+        !node.state().is_marked() && value.is_none_or(|value| node.load_value(&guard) == value);
+    assert!(
+        reachable,
+        "lazuli: an entry of a removed node cannot be cloned or stepped from \
+         in a thread-local destructor that runs after crossbeam-epoch's \
+         thread-local handle was destroyed (no pin there outlives the original)"
+    );
+    guard
 }
 
 impl<N: EntryNode> core::fmt::Debug for PinnedEntry<N> {

@@ -50,7 +50,7 @@ pub(crate) mod state;
 pub(crate) mod value;
 
 pub(crate) use drain::drain;
-pub(crate) use entry::{EntryNode, LazyNode, PinnedEntry};
+pub(crate) use entry::{pin_again, EntryNode, LazyNode, PinnedEntry};
 pub(crate) use len::Length;
 pub(crate) use lock::NodeLockGuard;
 pub(crate) use retire::{retire, retire_box};

@@ -5,8 +5,9 @@
 //!
 //! # Guarantees
 //!
-//! - `get`, `contains_key`/`contains` are **wait-free**: no lock, no retry, no
-//!   read-modify-write; one pass over the list.
+//! - `get`, `contains_key`/`contains` are **wait-free**: one pass over the
+//!   list, with no lock, no retry and no write to a node; the call around it
+//!   pins the epoch (see the same point in [`crate::skiplist`]).
 //! - Every single-key operation (`insert`, `get_or_insert(_with)`,
 //!   `compare_insert`, `get`, `contains_key`, `remove`) and `front`, `back`,
 //!   `pop_front`, `pop_back`, `lower_bound`, `upper_bound` is
@@ -207,6 +208,12 @@ pub type Iter<'a, K, V> = ordered::Iter<'a, K, V, LazyList>;
 pub type Range<'a, Q, R, K, V> = ordered::Range<'a, Q, R, K, V, LazyList>;
 /// An owning iterator over a [`ListMap`]: see [`ordered::IntoIter`].
 pub type IntoIter<K, V> = ordered::IntoIter<K, V, LazyList>;
+
+/// [`ListMap`] and its entry and iterator types, in a module named like
+/// crossbeam-skiplist's `map` (as [`skiplist::map`](crate::skiplist::map)).
+pub mod map {
+    pub use super::{Entry, IntoIter, Iter, ListMap, Range};
+}
 
 /// [`ListSet`]: the lazy list as an ordered set, and its entry and iterator
 /// types.

@@ -6,8 +6,9 @@
 //! A borrowing iterator holds one epoch guard for its whole life, plus the
 //! last node it yielded from each end. Forwards it follows bottom-level
 //! links from the last yielded node while that node is unmarked, skipping
-//! nodes that are not live; from a removed last node it searches again by
-//! its key. Backwards it searches for the largest key below the last one
+//! removed nodes (and, on the skiplist, waiting for a node still being
+//! linked, whose insert is in its critical section); from a removed last
+//! node it searches again by its key. Backwards it searches for the largest key below the last one
 //! yielded (O(log n) per step on a skiplist, O(n) on a list). Neither end
 //! ever stops for good: see the [iteration semantics](super#iteration-semantics).
 
@@ -19,7 +20,7 @@ use core::ptr::NonNull;
 
 use super::entry::{Entry, RawEntry};
 use super::raw::{above, below, Flavour, RawOrdered};
-use crate::lazy::EntryNode;
+use crate::lazy::{pin_again, EntryNode};
 use crate::sync::epoch::{self, Guard};
 
 /// The shared state of every borrowing iterator.
@@ -57,9 +58,11 @@ where
     }
 
     fn yield_node(&self, node: NonNull<R::Node>) -> RawEntry<'a, R> {
-        // SAFETY: returned by `self.raw` while `self.guard` pins; a nested
-        // pin on this thread keeps that epoch.
-        unsafe { RawEntry::new(self.raw, epoch::pin(), node) }
+        // SAFETY: returned by `self.raw` while `self.guard` pins, and that
+        // guard lives through this call.
+        let guard = unsafe { pin_again(node, None) };
+        // SAFETY: `pin_again`'s guard protects `node`.
+        unsafe { RawEntry::new(self.raw, guard, node) }
     }
 
     pub(crate) fn next_in<Q>(&mut self, start: Bound<&Q>, end: Bound<&Q>) -> Option<RawEntry<'a, R>>

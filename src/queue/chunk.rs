@@ -85,7 +85,7 @@
 use core::mem::MaybeUninit;
 use core::ptr;
 
-use crate::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use crate::sync::{spin_loop, UnsafeCell};
 
 /// Slot state bit: the producer has published its value.
@@ -129,8 +129,9 @@ pub(super) struct Chunk<T, const CHUNK: usize> {
     pub(super) next: AtomicPtr<Chunk<T, CHUNK>>,
     /// The lap this chunk holds: positions `lap * CHUNK ..` of the queue.
     /// Read by helpers to check that the chunk they reached is the one the
-    /// index they read refers to.
-    pub(super) lap: AtomicUsize,
+    /// index they read refers to. A `u64`, as the indices are (module docs
+    /// of `queue`, "Platform").
+    pub(super) lap: AtomicU64,
     /// The next chunk on the queue's list of chunks waiting to be complete
     /// (`reclaim.rs`); only meaningful while the chunk is on that list.
     pub(super) waiting_next: AtomicPtr<Chunk<T, CHUNK>>,
@@ -173,7 +174,7 @@ pub(super) enum Published<T> {
 
 impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
     /// Allocates an empty chunk on the heap for lap `lap`: all slots clear.
-    pub(super) fn alloc(lap: usize) -> *mut Self {
+    pub(super) fn alloc(lap: u64) -> *mut Self {
         #[cfg(not(loom))]
         let chunk = {
             use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
@@ -192,7 +193,7 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
         #[cfg(loom)]
         let chunk = Box::into_raw(Box::new(Chunk {
             next: AtomicPtr::new(ptr::null_mut()),
-            lap: AtomicUsize::new(0),
+            lap: AtomicU64::new(0),
             waiting_next: AtomicPtr::new(ptr::null_mut()),
             slots: core::array::from_fn(|_| Slot {
                 state: AtomicU8::new(0),
@@ -234,7 +235,7 @@ impl<T, const CHUNK: usize> Chunk<T, CHUNK> {
     /// # Safety
     /// The caller owns `chunk` exclusively: every slot is `DONE` (or the
     /// chunk was never published) and no other thread can reach it.
-    pub(super) unsafe fn rewind(chunk: *mut Self, lap: usize) {
+    pub(super) unsafe fn rewind(chunk: *mut Self, lap: u64) {
         // SAFETY: exclusive ownership (caller's contract).
         let this = unsafe { &*chunk };
         // memory ordering: Relaxed everywhere: the chunk is published again
@@ -526,16 +527,22 @@ mod tests {
     use super::Chunk;
     use core::mem::{align_of, offset_of, size_of};
 
-    /// The layout the module docs of `queue` ("Memory") and `DEFAULT_CHUNK`
-    /// describe: a 24-byte header, 9-byte `u64` slots, 64-byte alignment.
+    /// The layout the module docs of `queue` ("Memory", "Platform") and
+    /// `DEFAULT_CHUNK` describe: 9-byte `u64` slots after a 24-byte header
+    /// (20 bytes on 32-bit targets, where the `u64` lap is 8-aligned after
+    /// the 4-byte `next`), 64-byte alignment, 896 bytes either way.
     #[test]
-    #[cfg(target_pointer_width = "64")]
-    fn a_chunk_of_96_u64s_is_a_24_byte_header_and_9_byte_slots_in_896_bytes() {
+    fn a_chunk_of_96_u64s_is_its_header_and_9_byte_slots_in_896_bytes() {
         type C = Chunk<u64, 96>;
+        let header = if cfg!(target_pointer_width = "64") {
+            24
+        } else {
+            20
+        };
         assert_eq!(offset_of!(C, next), 0);
         assert_eq!(offset_of!(C, lap), 8);
         assert_eq!(offset_of!(C, waiting_next), 16);
-        assert_eq!(offset_of!(C, slots), 24);
+        assert_eq!(offset_of!(C, slots), header);
         assert_eq!(size_of::<super::Slot<u64>>(), 9);
         assert_eq!(align_of::<C>(), 64);
         assert_eq!(size_of::<C>(), 896);

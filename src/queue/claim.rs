@@ -12,7 +12,7 @@ use super::chunk::Chunk;
 #[cfg(loom)]
 use super::paths;
 use super::{Queue, CLOSED, STEP};
-use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use crate::sync::{contention_pause, cover, load_decisive};
 
 /// Spin hints a claim pauses for after its CAS failed: 2^8 = 256. What a
@@ -45,8 +45,9 @@ const BACKOFF_HINTS: u32 = 1 << 8;
 /// One end of the queue: the claim index and the chunk it points into.
 pub(super) struct End<T, const CHUNK: usize> {
     /// `(lap * (CHUNK + 1) + offset) << 1`, plus `CLOSED` on the tail. Only
-    /// grows (apart from the flag bit).
-    pub(super) index: AtomicUsize,
+    /// grows (apart from the flag bit), and never wraps: 64 bits on every
+    /// target (module docs of `queue`, "Platform").
+    pub(super) index: AtomicU64,
     /// The chunk holding the index's lap. Null before the first push. It
     /// changes only while the index sits at a lap's end (offset `CHUNK`),
     /// and always before the index moves on to the next lap.
@@ -55,25 +56,25 @@ pub(super) struct End<T, const CHUNK: usize> {
     /// only grows, so any value here is at most the current tail position,
     /// and a head below it proves the queue non-empty without reading the
     /// producers' cache line.
-    pub(super) seen_tail: AtomicUsize,
+    pub(super) seen_tail: AtomicU64,
 }
 
 impl<T, const CHUNK: usize> End<T, CHUNK> {
     #[cfg(not(loom))]
     pub(super) const fn new() -> Self {
         End {
-            index: AtomicUsize::new(0),
+            index: AtomicU64::new(0),
             block: AtomicPtr::new(ptr::null_mut()),
-            seen_tail: AtomicUsize::new(0),
+            seen_tail: AtomicU64::new(0),
         }
     }
 
     #[cfg(loom)]
     pub(super) fn new() -> Self {
         End {
-            index: AtomicUsize::new(0),
+            index: AtomicU64::new(0),
             block: AtomicPtr::new(ptr::null_mut()),
-            seen_tail: AtomicUsize::new(0),
+            seen_tail: AtomicU64::new(0),
         }
     }
 }
@@ -127,7 +128,8 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             // we only retry.
             match self.tail.index.compare_exchange_weak(
                 tail,
-                tail + count * STEP,
+                // `usize` to `u64` is exact: no target has a wider `usize`.
+                tail + count as u64 * STEP,
                 Ordering::SeqCst,
                 Ordering::Relaxed,
             ) {
@@ -160,7 +162,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                 self.wait_for_head_hand_over(head);
                 continue;
             }
-            let position = lap * CHUNK + offset;
+            let position = lap * Self::CHUNK_U64 + offset as u64;
             // memory ordering: Acquire pairs with the Release store below, so
             // what the storer saw with its tail load (the chunks installed
             // before those claims) is visible to us too.
@@ -169,7 +171,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                 .seen_tail
                 .load(Ordering::Acquire)
                 .saturating_sub(position);
-            if ready < want {
+            if ready < want as u64 {
                 // memory ordering: SeqCst: this load is where `pop` concludes
                 // "empty", which the readiness handshake orders against the
                 // push's SeqCst claim (signal.rs); Acquire in it pairs with
@@ -188,13 +190,15 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             }
             // memory ordering: Acquire, as for the tail's block.
             let chunk = self.head.block.load(Ordering::Acquire);
-            let count = want.min(ready).clamp(1, CHUNK - offset);
+            // At most `want`, so the cast back to `usize` is exact.
+            let count = (want as u64).min(ready) as usize;
+            let count = count.clamp(1, CHUNK - offset);
             // memory ordering: Relaxed would do for the claim itself (the
             // slot's state carries the value); AcqRel is the same instruction
             // on x86-64 and keeps the head's hand-over ordered for helpers.
             match self.head.index.compare_exchange_weak(
                 head,
-                head + count * STEP,
+                head + count as u64 * STEP,
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {

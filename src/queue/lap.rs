@@ -55,7 +55,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// # Safety
     /// The caller holds an unfinished slot of `chunk` in lap `lap` (it
     /// claimed the lap's last producer slot).
-    pub(super) unsafe fn end_tail_lap(&self, chunk: *mut Chunk<T, CHUNK>, lap: usize) {
+    pub(super) unsafe fn end_tail_lap(&self, chunk: *mut Chunk<T, CHUNK>, lap: u64) {
         // SAFETY: alive while the caller's slot is unfinished.
         let next = unsafe { self.link_next(chunk, lap) };
         self.move_tail(chunk, next, lap);
@@ -67,7 +67,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// # Safety
     /// The caller holds an unfinished slot of `chunk` in lap `lap` (it
     /// claimed the lap's last consumer slot).
-    pub(super) unsafe fn end_head_lap(&self, chunk: *mut Chunk<T, CHUNK>, lap: usize) {
+    pub(super) unsafe fn end_head_lap(&self, chunk: *mut Chunk<T, CHUNK>, lap: u64) {
         // Near empty, the lap's last producer is linking the next chunk
         // right now: give it a moment rather than race it with a second
         // chunk (the loser's chunk would displace a spare).
@@ -88,7 +88,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// # Safety
     /// `chunk` holds lap `lap` and stays alive for the call (an unfinished
     /// slot or a registered helper protects it).
-    unsafe fn link_next(&self, chunk: *mut Chunk<T, CHUNK>, lap: usize) -> *mut Chunk<T, CHUNK> {
+    unsafe fn link_next(&self, chunk: *mut Chunk<T, CHUNK>, lap: u64) -> *mut Chunk<T, CHUNK> {
         // SAFETY: caller's contract.
         let this = unsafe { &*chunk };
         // memory ordering: Acquire pairs with the Release CAS that linked it,
@@ -142,7 +142,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// Moves the tail's `block` from `from` to `to` and its index from the
     /// end of lap `lap` to the next lap. Returns true if this call moved
     /// the index.
-    fn move_tail(&self, from: *mut Chunk<T, CHUNK>, to: *mut Chunk<T, CHUNK>, lap: usize) -> bool {
+    fn move_tail(&self, from: *mut Chunk<T, CHUNK>, to: *mut Chunk<T, CHUNK>, lap: u64) -> bool {
         // memory ordering: Release publishes `to` (linked with Release, read
         // with Acquire or prepared by us) to producers that load `block`
         // with Acquire. A failure means someone else moved it already.
@@ -185,7 +185,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
 
     /// Moves the head's `block` from `from` to `to` and its index from the
     /// end of lap `lap` to the next lap.
-    fn move_head(&self, from: *mut Chunk<T, CHUNK>, to: *mut Chunk<T, CHUNK>, lap: usize) {
+    fn move_head(&self, from: *mut Chunk<T, CHUNK>, to: *mut Chunk<T, CHUNK>, lap: u64) {
         // memory ordering: as in `move_tail`.
         let _ = self
             .head
@@ -204,7 +204,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// A producer found the tail at a lap's end: wait a little for the
     /// lap's last producer to hand it over, then do it ourselves.
     #[cold]
-    pub(super) fn wait_for_tail_hand_over(&self, index: usize) {
+    pub(super) fn wait_for_tail_hand_over(&self, index: u64) {
         // memory ordering: Relaxed: only watches for the index to move; the
         // Acquire load below is what the help relies on.
         if self.patient(|| self.tail.index.load(Ordering::Relaxed) & !CLOSED != index & !CLOSED) {
@@ -241,7 +241,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// A consumer found the head at a lap's end: wait a little for the
     /// lap's last consumer to hand it over, then do it ourselves.
     #[cold]
-    pub(super) fn wait_for_head_hand_over(&self, index: usize) {
+    pub(super) fn wait_for_head_hand_over(&self, index: u64) {
         // memory ordering: Relaxed, as in `wait_for_tail_hand_over`.
         if self.patient(|| self.head.index.load(Ordering::Relaxed) != index) {
             return;

@@ -72,12 +72,15 @@
 //!   hazards: the chunks that lap-end helpers are working on
 //! ```
 //!
-//! An index is `(lap * (CHUNK + 1) + offset) << 1`, with bit 0 the tail's
-//! `CLOSED` bit. Offsets run from 0 to `CHUNK`; offset `CHUNK` means "this
-//! lap is full, the next lap's chunk is being handed over", and no claim is
-//! made at it. Positions (`lap * CHUNK + offset`) only grow, so an index
-//! value is never seen twice: a compare-and-swap on an index cannot succeed
-//! against a stale value (no ABA).
+//! An index is a `u64` on every target, `(lap * (CHUNK + 1) + offset) << 1`,
+//! with bit 0 the tail's `CLOSED` bit. Offsets run from 0 to `CHUNK`;
+//! offset `CHUNK` means "this lap is full, the next lap's chunk is being
+//! handed over", and no claim is made at it. Positions (`lap * CHUNK +
+//! offset`) only grow, so an index value is never seen twice: a
+//! compare-and-swap on an index cannot succeed against a stale value (no
+//! ABA). That needs the index never to wrap: its 63 bits above the flag
+//! count about 2^63 positions, which at a billion a second last 292 years
+//! ("Platform" below). Lap numbers and positions are `u64`s too.
 //!
 //! * **push**: load the tail index, then its `block`; CAS the index one
 //!   further. Success means the index did not move between the two loads and
@@ -139,9 +142,10 @@
 //! * [`Queue::new`] allocates nothing. The first push allocates one chunk.
 //! * A chunk holds `CHUNK` elements inline (default [`DEFAULT_CHUNK`]), each
 //!   packed behind its state byte, after a 24-byte header (`next`, `lap`,
-//!   `waiting_next`), and the chunk is 64-byte aligned, so its size is
-//!   rounded up to a multiple of 64. For `u64` at the default 96 slots:
-//!   24 + 96 × 9 = 888, rounded to 896 bytes, 9.33 bytes per element.
+//!   `waiting_next`; 20 bytes on 32-bit targets, see "Platform"), and the
+//!   chunk is 64-byte aligned, so its size is rounded up to a multiple of
+//!   64. For `u64` at the default 96 slots: 24 + 96 × 9 = 888, rounded
+//!   to 896 bytes, 9.33 bytes per element.
 //!   Chunks are allocated zeroed directly on the heap, so large elements
 //!   never pass through the stack.
 //! * In steady state near empty the queue lives in one or two chunks plus
@@ -158,6 +162,22 @@
 //! * The `&mut self` methods ([`push_mut`](Queue::push_mut),
 //!   [`pop_mut`](Queue::pop_mut), `Extend`, `IntoIterator`, `Drop`) use
 //!   plain loads and stores instead of read-modify-writes.
+//!
+//! # Platform
+//!
+//! The claim indices are `AtomicU64`s on every target, not `AtomicUsize`s:
+//! a 32-bit index would wrap after about 2^31 claims, back to lap 0 while
+//! `block` still points at the current chunk, and a claim would then land
+//! on a live slot. So the queue (and with it the crate) needs 64-bit
+//! atomics, `cfg(target_has_atomic = "64")`, and does not compile on a
+//! target without them, such as `mipsel-unknown-linux-gnu`,
+//! `powerpc-unknown-linux-gnu` or `riscv32imc-esp-espidf`. armv7, i686 and
+//! wasm32 have them; there an index operation is a 64-bit atomic (an
+//! exclusive pair of words on armv7, `cmpxchg8b` on i686). On 64-bit
+//! targets an `AtomicU64` is the same instruction as an `AtomicUsize`. On
+//! 32-bit targets a chunk's `lap` is 8 bytes too and 8-aligned, so the
+//! header is 20 bytes (`next` 4, padding 4, `lap` 8, `waiting_next` 4)
+//! rather than the 24 of 64-bit targets.
 //!
 //! # Polling an empty queue
 //!
@@ -352,9 +372,9 @@ const HOLD_BACK: usize = 0;
 const HOLD_BACK: usize = 1;
 
 /// Bit 0 of the tail index: the queue is closed.
-const CLOSED: usize = 1;
+const CLOSED: u64 = 1;
 /// An index counts in steps of this (bit 0 is a flag).
-const STEP: usize = 1 << 1;
+const STEP: u64 = 1 << 1;
 
 /// An unbounded lock-free MPMC queue. See the [module docs](self).
 ///
@@ -423,7 +443,7 @@ impl<T, const CHUNK: usize> RefUnwindSafe for Queue<T, CHUNK> {}
 /// let err = queue.push(String::from("late")).unwrap_err();
 /// assert_eq!(err.into_inner(), "late");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PushError<T>(pub T);
 
 impl<T> PushError<T> {
@@ -517,28 +537,33 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         }
     }
 
+    /// `CHUNK` as a `u64`, for index arithmetic. `usize` has at most 64
+    /// bits on every target Rust supports, so the cast is exact.
+    const CHUNK_U64: u64 = CHUNK as u64;
+
     /// Index values per lap: offsets `0..=CHUNK`.
-    const LAP: usize = CHUNK + 1;
+    const LAP: u64 = Self::CHUNK_U64 + 1;
 
     /// The lap and offset of an index (flag bit ignored).
     #[inline]
-    fn split(index: usize) -> (usize, usize) {
+    fn split(index: u64) -> (u64, usize) {
         let value = index / STEP;
-        (value / Self::LAP, value % Self::LAP)
+        // The offset is below `LAP`, at most `CHUNK`: it fits a `usize`.
+        (value / Self::LAP, (value % Self::LAP) as usize)
     }
 
     /// The queue position of an index: `lap * CHUNK + offset`. Offset
     /// `CHUNK` of lap `L` is the same position as offset 0 of lap `L + 1`.
     #[inline]
-    fn position(index: usize) -> usize {
+    fn position(index: u64) -> u64 {
         let (lap, offset) = Self::split(index);
-        lap * CHUNK + offset
+        lap * Self::CHUNK_U64 + offset as u64
     }
 
-    /// The index of offset `offset` in lap `lap`.
+    /// The index of offset `offset` (at most `CHUNK`) in lap `lap`.
     #[inline]
-    fn index_of(lap: usize, offset: usize) -> usize {
-        (lap * Self::LAP + offset) * STEP
+    fn index_of(lap: u64, offset: usize) -> u64 {
+        (lap * Self::LAP + offset as u64) * STEP
     }
 
     /// Appends `value` at the back. Never blocks.
@@ -695,7 +720,13 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             let head = self.head.index.load(Ordering::SeqCst);
             attempts += 1;
             if self.tail.index.load(Ordering::SeqCst) == tail || attempts == 4 {
-                return Self::position(tail).saturating_sub(Self::position(head));
+                let len = Self::position(tail).saturating_sub(Self::position(head));
+                // The head read after the tail, so `len` is at most the
+                // tail's distance from the head when the head was read:
+                // positions claimed by producers, each a slot of a linked
+                // chunk in memory, which a `usize` counts. The fallback is
+                // never taken; it only keeps a panic path out.
+                return usize::try_from(len).unwrap_or(usize::MAX);
             }
         }
     }
@@ -787,3 +818,6 @@ impl<T, const CHUNK: usize> fmt::Debug for Queue<T, CHUNK> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod index_tests;

@@ -73,7 +73,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     }
 
     /// A spare chunk rewound for lap `lap`, if there is one.
-    pub(super) fn take_spare(&self, lap: usize) -> Option<*mut Chunk<T, CHUNK>> {
+    pub(super) fn take_spare(&self, lap: u64) -> Option<*mut Chunk<T, CHUNK>> {
         for slot in &self.spares {
             // memory ordering: Relaxed: a hint that spares a swap (an RMW
             // on a shared line) when the slot is empty; the swap decides.

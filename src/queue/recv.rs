@@ -198,6 +198,38 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
         wait_blocking(self)
     }
 
+    /// Takes an element if there is one, without waiting, and tells an
+    /// empty queue from a closed one.
+    ///
+    /// [`TryRecvError::Closed`] means closed *and* drained: no element will
+    /// ever come. Unlike `pop()` followed by `is_closed()`, which may call a
+    /// queue closed while an element pushed just before the close is still
+    /// in it, this looks once more after seeing the close. Like
+    /// [`pop`](Queue::pop), every 256th empty call on a thread yields its
+    /// CPU first.
+    ///
+    /// ```
+    /// use lazuli::{queue::TryRecvError, Queue};
+    ///
+    /// let queue = Queue::new();
+    /// assert_eq!(queue.try_recv(), Err(TryRecvError::Empty));
+    /// queue.push(1).unwrap();
+    /// queue.close();
+    /// assert_eq!(queue.try_recv(), Ok(1));
+    /// assert_eq!(queue.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if let Some(element) = self.pop() {
+            return Ok(element);
+        }
+        if !self.is_closed() {
+            return Err(TryRecvError::Empty);
+        }
+        // After `is_closed`, an empty pop means closed and drained (an
+        // element pushed before the close is found by this pop).
+        self.try_pop().ok_or(TryRecvError::Closed)
+    }
+
     /// Takes an element, parking the calling thread for at most `timeout`.
     ///
     /// Returns [`RecvTimeoutError::Closed`] once the queue is closed and
@@ -255,8 +287,15 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     ///
     /// # Cancel safety
     ///
-    /// `next()` on this stream is cancel safe, like [`recv`](Queue::recv):
-    /// dropping an unfinished `next()` takes no element from the queue.
+    /// Dropping an unfinished `next()` takes no element from the queue. But
+    /// unlike a dropped [`recv`](Queue::recv), it does not give up the
+    /// stream's place among the waiters: the stream itself stays registered
+    /// while it lives. A push may pick it while nobody polls it, and that
+    /// wake-up then waits for the stream's next poll, or for its drop,
+    /// which passes the wake-up on to another waiting consumer. So with
+    /// several consumers, a stream in a `select!` loop should be polled again
+    /// soon after losing a race; for a branch that may not be polled for a
+    /// while, use `recv()`, or drop the stream.
     ///
     /// ```
     /// use futures::StreamExt;
@@ -497,3 +536,33 @@ impl fmt::Display for RecvTimeoutError {
 }
 
 impl std::error::Error for RecvTimeoutError {}
+
+/// Why [`Queue::try_recv`] returned no element.
+///
+/// ```
+/// use lazuli::{queue::TryRecvError, Queue};
+///
+/// let queue = Queue::<u8>::new();
+/// assert_eq!(queue.try_recv().unwrap_err().to_string(), "queue empty");
+/// queue.close();
+/// assert_eq!(queue.try_recv().unwrap_err().to_string(), "queue closed and drained");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TryRecvError {
+    /// The queue is empty for now; it is not closed.
+    Empty,
+    /// The queue is closed and empty; no element will ever arrive.
+    Closed,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("queue empty"),
+            // The same words as a `recv_timeout` that found the close.
+            TryRecvError::Closed => RecvTimeoutError::Closed.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}

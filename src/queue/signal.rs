@@ -202,6 +202,22 @@
 //! for the pass-on exactly as for the push. At worst another waiter wakes,
 //! finds the queue empty and sleeps again.
 //!
+//! ## Wakers that panic
+//!
+//! Registering runs the user's `Waker::clone` and the drop of the waker it
+//! replaces; waking runs `Waker::wake`. Either may panic:
+//!
+//! * A panic while registering leaves that slot's `AtomicWaker`
+//!   mid-registration for good (it would ignore every later registration
+//!   and hand no waker to a notifier). The owner therefore disarms the slot
+//!   (passing on a notification it held), keeps it `OWNED` for ever instead
+//!   of freeing it, and lets the panic go on: no later consumer gets the
+//!   broken slot, and no notification is spent on it.
+//! * A panic in `wake` goes on out of the `push` (or `close`) that woke,
+//!   after its element is in the queue (after the queue is closed). `close`
+//!   first wakes every other waiting consumer, then resumes the first
+//!   panic, so no waiter stays asleep on a closed queue.
+//!
 //! ## Memory
 //!
 //! Pages are allocated only when a consumer has to wait and every existing
@@ -211,6 +227,7 @@
 
 use core::ptr;
 use core::task::{Poll, Waker};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use crossbeam_utils::CachePadded;
 
@@ -410,13 +427,22 @@ impl Signal {
         // `is_closed` (the store-buffering argument with fences on both
         // sides, which holds whatever the orderings of the accesses).
         fence(Ordering::SeqCst);
+        // A waker that panics must not keep the rest asleep on a closed
+        // queue: wake them all, then resume the first panic.
+        let mut panicked = None;
         for page in self.pages() {
             for (index, state) in page.states.iter().enumerate() {
                 if self.claim(state) {
                     cover!(paths::CLOSE_WOKE);
-                    page.wakers[index].wake();
+                    let woken = catch_unwind(AssertUnwindSafe(|| page.wakers[index].wake()));
+                    if let Err(panic) = woken {
+                        panicked.get_or_insert(panic);
+                    }
                 }
             }
+        }
+        if let Some(panic) = panicked {
+            resume_unwind(panic);
         }
     }
 
@@ -713,8 +739,8 @@ impl<S: Source> Waiter<S> {
                 let signal = self.source.signal();
                 let slot = signal.acquire_slot();
                 self.slot = Some(slot);
-                slot.waker().register(waker);
-                signal.arm(slot);
+                self.register(slot, waker);
+                self.source.signal().arm(slot);
                 slot
             }
             // memory ordering: only the owner moves a slot into or out of
@@ -725,14 +751,14 @@ impl<S: Source> Waiter<S> {
                 if let Some(ready) = try_ready(&mut self.source) {
                     return Poll::Ready(ready);
                 }
-                slot.waker().register(waker);
+                self.register(slot, waker);
                 self.source.signal().arm(slot);
                 slot
             }
             Some(slot) => {
                 // Register first, then read the state: a notifier that CASes
                 // after this read wakes the waker registered here.
-                slot.waker().register(waker);
+                self.register(slot, waker);
                 // memory ordering: Acquire, pairs with the notifier's AcqRel
                 // CAS, so its push (or close) happens before our pop.
                 match slot.state().load(Ordering::Acquire) {
@@ -765,6 +791,25 @@ impl<S: Source> Waiter<S> {
             return Poll::Ready(ready);
         }
         Poll::Pending
+    }
+
+    /// Registers `waker` in `slot`, this waiter's. If the user's
+    /// `Waker::clone`, or the drop of the waker it replaces, panics, the
+    /// slot's `AtomicWaker` stays mid-registration for good: the slot is
+    /// disarmed (passing on a notification it held) and abandoned, `OWNED`
+    /// and never freed, and the panic goes on (module doc, "Wakers that
+    /// panic").
+    fn register(&mut self, slot: SlotRef, waker: &Waker) {
+        let registered = catch_unwind(AssertUnwindSafe(|| slot.waker().register(waker)));
+        if let Err(panic) = registered {
+            self.slot = None;
+            let signal = self.source.signal();
+            // memory ordering: as in `release_slot`.
+            if slot.state().load(Ordering::Relaxed) != OWNED && signal.disarm(slot) {
+                signal.pass_on();
+            }
+            resume_unwind(panic);
+        }
     }
 
     /// Give the slot back (disarming it first and passing on a notification

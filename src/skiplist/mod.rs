@@ -4,8 +4,12 @@
 //!
 //! # Guarantees
 //!
-//! - `get`, `contains_key`/`contains` are **wait-free**: no lock, no retry,
-//!   no read-modify-write, no reference count; one descent of the towers.
+//! - `get`, `contains_key`/`contains` are **wait-free**: one descent of the
+//!   towers, with no lock, no retry, no reference count and no write to a
+//!   node. The call around it pins the epoch: crossbeam-epoch's `pin()`
+//!   writes this thread's own participant record (a `lock cmpxchg` on
+//!   x86-64), and every 128th pin of a thread also tries to advance the
+//!   global epoch and frees a bounded batch of retired nodes.
 //! - Every single-key operation (`insert`, `get_or_insert(_with)`,
 //!   `compare_insert`, `get`, `contains_key`, `remove`) and `front`, `back`,
 //!   `pop_front`, `pop_back`, `lower_bound`, `upper_bound` is
@@ -14,7 +18,12 @@
 //!   value inline) in the old node's place in one critical section, so a
 //!   `get` never misses a key that is present throughout.
 //! - Updates are **blocking**: they lock a handful of nodes, always in
-//!   decreasing key order, so they cannot deadlock. The lock (parking_lot's
+//!   decreasing key order, so they cannot deadlock. One caveat for keys
+//!   whose `Ord` does more than compare: a `remove` or replacing `insert`
+//!   that has marked its node keeps that node locked through the searches it
+//!   repeats before unlinking it, and those call `Ord`. A panic there is
+//!   handled (the node is still unlinked, `unwind.rs`); an `Ord` that itself
+//!   updates the same key of the same map would wait for that lock forever. The lock (parking_lot's
 //!   1-byte `RawMutex`) spins briefly and then parks, so threads that
 //!   outnumber the cores do not burn their slices spinning.
 //! - Iteration (`iter`, `range`, `Entry::next`) is **weakly consistent**:
@@ -220,7 +229,10 @@
 //!
 //! # Coming from crossbeam-skiplist
 //!
-//! Change the import; the surface is the same. What you can observe:
+//! Change the import: `crossbeam_skiplist::{SkipMap, SkipSet}` and the
+//! modules `map` and `set` are `lazuli::skiplist::{SkipMap, SkipSet, map,
+//! set}`, with the same methods and traits (crossbeam's low-level
+//! `base::SkipList` has no counterpart). What you can observe:
 //!
 //! - Of concurrent removers of one key, exactly one gets `Some` (crossbeam
 //!   0.1.3 can give it to two).
@@ -234,7 +246,8 @@
 //!   count, so they are `!Send` and a long-lived one delays reclamation of
 //!   everything retired meanwhile.
 //! - Updates lock (briefly, parking under contention) instead of being
-//!   lock-free; lookups are wait-free and never write shared memory.
+//!   lock-free; lookups are wait-free and write no node (only the epoch
+//!   pin above).
 
 use core::borrow::Borrow;
 use core::ptr::NonNull;
@@ -347,6 +360,13 @@ pub type Iter<'a, K, V> = ordered::Iter<'a, K, V, LazySkipList>;
 pub type Range<'a, Q, R, K, V> = ordered::Range<'a, Q, R, K, V, LazySkipList>;
 /// An owning iterator over a [`SkipMap`]: see [`ordered::IntoIter`].
 pub type IntoIter<K, V> = ordered::IntoIter<K, V, LazySkipList>;
+
+/// [`SkipMap`] and its entry and iterator types under the path
+/// crossbeam-skiplist gives them: `crossbeam_skiplist::map::Entry` is
+/// `lazuli::skiplist::map::Entry`.
+pub mod map {
+    pub use super::{Entry, IntoIter, Iter, Range, SkipMap};
+}
 
 /// [`SkipSet`]: the lazy skiplist as an ordered set, and its entry and
 /// iterator types. Its nodes carry no value at all (not even a pointer), so

@@ -481,13 +481,87 @@ macro_rules! ordered_cases {
             );
         }
 
+        /// In a thread-local destructor that runs after crossbeam-epoch's
+        /// own thread-local handle is gone, a second pin does not nest in
+        /// the first, so a clone, a step or an iterator's entry cannot lean
+        /// on the original entry's pin. Entries of nodes still present are
+        /// made (and read) as usual; an entry of a node removed or replaced
+        /// meanwhile is refused with a panic instead of handed out
+        /// unprotected.
         #[test]
-        fn thread_safety_traits_match_crossbeam() {
+        fn entries_made_after_the_epoch_handle_is_gone_are_protected_or_refused() {
+            use std::cell::RefCell;
+            use std::sync::{Arc, Mutex};
+
+            type Log = Arc<Mutex<Vec<String>>>;
+            struct Late(Arc<$map<u64, u64>>, Log);
+            impl Drop for Late {
+                fn drop(&mut self) {
+                    let (map, log) = (&*self.0, &self.1);
+                    let note = |s: String| log.lock().unwrap().push(s);
+                    let first = map.get(&1).expect("1");
+                    note(format!("nested: {}", crossbeam_epoch::is_pinned()));
+                    let clone = first.clone();
+                    let next = first.next().expect("2");
+                    let keys: Vec<u64> = map.iter().map(|e| *e.key()).collect();
+                    note(format!("live: {} {} {keys:?}", clone.value(), next.key()));
+                    let replaced = map.get(&2).expect("2");
+                    map.insert(2, 20);
+                    assert!(map.remove(&1).is_some());
+                    let refused = |f: &dyn Fn()| catch_unwind(AssertUnwindSafe(f)).is_err();
+                    note(format!(
+                        "refused: {} {}",
+                        refused(&|| drop(first.clone())),
+                        refused(&|| drop(replaced.clone()))
+                    ));
+                    note(format!("still readable: {} {}", first.value(), replaced.value()));
+                }
+            }
+            std::thread_local! {
+                static LATE: RefCell<Option<Late>> = const { RefCell::new(None) };
+            }
+
+            let _g = shared();
+            let map = Arc::new($map::new());
+            for k in 1..=3 {
+                map.insert(k, k);
+            }
+            let log: Log = Arc::default();
+            let (m, l) = (Arc::clone(&map), Arc::clone(&log));
+            std::thread::spawn(move || {
+                // Ours is registered first, so it is destroyed after
+                // crossbeam-epoch's handle, which the pin below creates.
+                LATE.with(|late| *late.borrow_mut() = Some(Late(m, l)));
+                drop(crossbeam_epoch::pin());
+            })
+            .join()
+            .unwrap();
+            assert_eq!(
+                *log.lock().unwrap(),
+                [
+                    "nested: false",
+                    "live: 1 2 [1, 2, 3]",
+                    "refused: true true",
+                    "still readable: 1 2",
+                ],
+                "the destructor must run without nesting pins, make live entries, and refuse removed ones"
+            );
+            assert_eq!(map.iter().map(|e| (*e.key(), *e.value())).collect::<Vec<_>>(), [(2, 20), (3, 3)]);
+        }
+
+        #[test]
+        fn collections_and_owning_iterators_are_send_and_sync_like_crossbeam() {
+            // (Entries and borrowing iterators hold an epoch guard, so they
+            // are neither: a documented difference from crossbeam.)
             fn send_sync<T: Send + Sync>() {}
             send_sync::<$map<String, Vec<u8>>>();
             send_sync::<$set<String>>();
             fn send<T: Send>() {}
             send::<lazuli::$module::IntoIter<String, u8>>();
+            send::<lazuli::$module::set::IntoIter<String>>();
+            // crossbeam-skiplist's module paths.
+            send_sync::<lazuli::$module::map::$map<u8, u8>>();
+            let _: Option<lazuli::$module::map::Entry<'_, u8, u8>> = None;
         }
 
         // ---- resumption: an iterator searches again from where it stopped ----

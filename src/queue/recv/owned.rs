@@ -57,8 +57,10 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     ///
     /// # Cancel safety
     ///
-    /// `next()` on this stream is cancel safe, like [`recv`]: dropping an
-    /// unfinished `next()` takes no element from the queue.
+    /// As for [`stream`]: dropping an unfinished `next()` takes no element
+    /// from the queue, but the stream stays registered among the waiters
+    /// while it lives, so a wake-up sent to it waits for its next poll (or
+    /// its drop, which passes the wake-up on).
     ///
     /// ```
     /// use futures::StreamExt;

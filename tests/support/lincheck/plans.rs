@@ -81,28 +81,22 @@ fn keyed_plan<S: Spec>(
     }
 }
 
-/// One of the four calls on the whole structure, `[front, back, pop_front,
-/// pop_back]`, at random.
-fn whole_call<C: Copy>(rng: &mut Rng, calls: [C; 4]) -> C {
-    calls[rng.below(4) as usize]
-}
-
 /// The call maker of [`keyed_plan`] shared by maps and sets: it draws one of
 /// `keyed` choices, or with `whole` one of `keyed + 2`; a choice below
 /// `keyed` is made by `keyed_call(choice, thread, index, key)`, the other two
-/// make one of `wholes` (see [`whole_call`]).
+/// by `whole_call(rng, key)`, a call on the whole structure.
 fn keyed_or_whole<C: Copy>(
     whole: bool,
     keyed: u64,
     keyed_call: impl Fn(u64, usize, usize, u64) -> C,
-    wholes: [C; 4],
+    whole_call: impl Fn(&mut Rng, u64) -> C,
 ) -> impl FnMut(&mut Rng, usize, usize, u64) -> C {
     move |rng, t, i, k| {
         let choice = rng.below(if whole { keyed + 2 } else { keyed });
         if choice < keyed {
             keyed_call(choice, t, i, k)
         } else {
-            whole_call(rng, wholes)
+            whole_call(rng, k)
         }
     }
 }
@@ -114,8 +108,9 @@ pub trait KeyedPlans: Spec + Sized {
     const KIND: &'static str;
 
     /// One round of `threads` workers making `ops` calls each on keys
-    /// `0..keys`. `whole` mixes in `front`/`back`/`pop_front`/`pop_back`,
-    /// which cannot be split per key, and a quiescent `len`.
+    /// `0..keys`. `whole` mixes in `front`/`back`/`pop_front`/`pop_back`
+    /// (and, for maps, `lower_bound`/`upper_bound`), which cannot be split
+    /// per key, and a quiescent `len`.
     fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole: bool) -> Plan<Self>;
 }
 
@@ -123,15 +118,24 @@ impl KeyedPlans for MapSpec {
     const KIND: &'static str = "map";
 
     fn plan(rng: &mut Rng, threads: usize, ops: usize, keys: u64, whole_map: bool) -> Plan<Self> {
-        use MapCall::{Back, Front, PopBack, PopFront};
+        use MapCall::{Back, Front, LowerBound, PopBack, PopFront, UpperBound};
         let keyed = |choice, t, i, k| match choice {
             0..=2 => MapCall::Insert(k, unique_value(t, i)),
             3 => MapCall::GetOrInsert(k, unique_value(t, i)),
-            4..=5 => MapCall::Get(k),
-            6..=7 => MapCall::Remove(k),
+            4 => MapCall::CompareInsert(k, unique_value(t, i)),
+            5..=6 => MapCall::Get(k),
+            7..=8 => MapCall::Remove(k),
             _ => MapCall::ContainsKey(k),
         };
-        let call = keyed_or_whole(whole_map, 10, keyed, [Front, Back, PopFront, PopBack]);
+        let whole = |rng: &mut Rng, k| match rng.below(6) {
+            0 => Front,
+            1 => Back,
+            2 => PopFront,
+            3 => PopBack,
+            4 => LowerBound(k),
+            _ => UpperBound(k),
+        };
+        let call = keyed_or_whole(whole_map, 11, keyed, whole);
         let len = whole_map.then_some(MapCall::Len);
         let prefill = |k| MapCall::Insert(k, 1000 + k);
         keyed_plan(rng, (threads, ops, keys), prefill, call, len)
@@ -148,7 +152,8 @@ impl KeyedPlans for SetSpec {
             3..=5 => SetCall::Remove(k),
             _ => SetCall::Contains(k),
         };
-        let call = keyed_or_whole(whole_set, 8, keyed, [Front, Back, PopFront, PopBack]);
+        let whole = |rng: &mut Rng, _| [Front, Back, PopFront, PopBack][rng.below(4) as usize];
+        let call = keyed_or_whole(whole_set, 8, keyed, whole);
         let len = whole_set.then_some(SetCall::Len);
         keyed_plan(rng, (threads, ops, keys), SetCall::Insert, call, len)
     }

@@ -194,6 +194,15 @@ ordered_calls! {
         Remove(u64),
         /// `contains_key(k)`.
         ContainsKey(u64),
+        /// `compare_insert(k, v, |old| *old < v)`: inserts `v` if `k` is
+        /// absent, replaces a smaller value; returns the value now present.
+        CompareInsert(u64, u64),
+        /// `lower_bound(Included(k))`: the entry of the smallest key `>= k`
+        /// (a call on the whole map).
+        LowerBound(u64),
+        /// `upper_bound(Included(k))`: the entry of the largest key `<= k`
+        /// (a call on the whole map).
+        UpperBound(u64),
     }
 }
 
@@ -202,9 +211,10 @@ ordered_calls! {
 pub enum MapRet {
     /// `insert` reports nothing.
     Unit,
-    /// The value `get`/`remove`/`get_or_insert` returned.
+    /// The value `get`/`remove`/`get_or_insert`/`compare_insert` returned.
     Value(Option<u64>),
-    /// The entry `front`/`back`/`pop_front`/`pop_back` returned.
+    /// The entry `front`/`back`/`pop_front`/`pop_back`/`lower_bound`/
+    /// `upper_bound` returned.
     Entry(Option<(u64, u64)>),
     /// What `contains_key` returned.
     Bool(bool),
@@ -228,6 +238,15 @@ impl Spec for MapSpec {
             MapCall::Get(k) => MapRet::Value(map.get(&k).copied()),
             MapCall::Remove(k) => MapRet::Value(map.remove(&k)),
             MapCall::ContainsKey(k) => MapRet::Bool(map.contains_key(&k)),
+            MapCall::CompareInsert(k, v) => {
+                let now = map.entry(k).or_insert(v);
+                if *now < v {
+                    *now = v;
+                }
+                MapRet::Value(Some(*now))
+            }
+            MapCall::LowerBound(k) => entry(map.range(k..).next()),
+            MapCall::UpperBound(k) => entry(map.range(..=k).next_back()),
             MapCall::Front => entry(map.first_key_value()),
             MapCall::Back => entry(map.last_key_value()),
             MapCall::PopFront => MapRet::Entry(map.pop_first()),
@@ -242,7 +261,9 @@ impl Spec for MapSpec {
 
     fn writes(call: &MapCall) -> Option<u64> {
         match *call {
-            MapCall::Insert(_, v) | MapCall::GetOrInsert(_, v) => Some(v),
+            MapCall::Insert(_, v) | MapCall::GetOrInsert(_, v) | MapCall::CompareInsert(_, v) => {
+                Some(v)
+            }
             _ => None,
         }
     }
@@ -263,8 +284,14 @@ impl Partitioned for MapSpec {
             | MapCall::GetOrInsert(k, _)
             | MapCall::Get(k)
             | MapCall::Remove(k)
-            | MapCall::ContainsKey(k) => Some(k),
-            MapCall::Front | MapCall::Back | MapCall::PopFront | MapCall::PopBack => None,
+            | MapCall::ContainsKey(k)
+            | MapCall::CompareInsert(k, _) => Some(k),
+            MapCall::Front
+            | MapCall::Back
+            | MapCall::PopFront
+            | MapCall::PopBack
+            | MapCall::LowerBound(_)
+            | MapCall::UpperBound(_) => None,
             MapCall::Len => None,
         }
     }
