@@ -828,3 +828,64 @@ fn a_waker_that_panics_in_close_leaves_no_other_waiter_asleep() {
         Poll::Ready(None)
     );
 }
+
+/// `push_iter` wakes one waiting consumer per element, once per run of
+/// slots rather than after each element: three waiters and a batch of
+/// three wake all three, a batch of two wakes two.
+#[test]
+fn a_batch_wakes_one_waiter_per_element() {
+    let queue = Queue::<u32>::new();
+    let wakers: Vec<_> = (0..4).map(|_| counting_waker()).collect();
+    let mut waiters: Vec<_> = (0..4).map(|_| queue.recv()).collect();
+    for (waiter, (_, waker)) in waiters.iter_mut().zip(&wakers) {
+        assert!(poll_with(waiter, waker).is_pending());
+    }
+    queue.push_iter([1, 2]).unwrap();
+    let woken = |w: &[(Arc<CountingWaker>, Waker)]| w.iter().map(|(c, _)| c.count()).sum::<usize>();
+    assert_eq!(woken(&wakers), 2, "two elements, two wake-ups");
+    queue.push_iter([3, 4]).unwrap();
+    assert_eq!(woken(&wakers), 4, "four elements, four waiters woken");
+    let mut got: Vec<u32> = waiters
+        .iter_mut()
+        .zip(&wakers)
+        .map(|(waiter, (_, waker))| match poll_with(waiter, waker) {
+            Poll::Ready(Some(v)) => v,
+            other => panic!("a woken waiter found {other:?}"),
+        })
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, [1, 2, 3, 4]);
+}
+
+/// An iterator that panics after yielding two elements: the two are in the
+/// queue, and the waiters they were pushed for are woken all the same.
+#[test]
+fn a_batch_whose_iterator_panics_still_wakes_a_waiter_per_element_pushed() {
+    let queue = Queue::<u32>::new();
+    let wakers: Vec<_> = (0..3).map(|_| counting_waker()).collect();
+    let mut waiters: Vec<_> = (0..3).map(|_| queue.recv()).collect();
+    for (waiter, (_, waker)) in waiters.iter_mut().zip(&wakers) {
+        assert!(poll_with(waiter, waker).is_pending());
+    }
+    /// Yields 1 and 2, then panics; promises three elements, so that
+    /// `push_iter` claims one run of three slots.
+    struct PanicsOnThird(u32);
+    impl Iterator for PanicsOnThird {
+        type Item = u32;
+        fn next(&mut self) -> Option<u32> {
+            self.0 += 1;
+            assert!(self.0 <= 2, "the iterator panics on purpose");
+            Some(self.0)
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            let left = 3 - self.0 as usize;
+            (left, Some(left))
+        }
+    }
+    let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = queue.push_iter(PanicsOnThird(0));
+    }));
+    assert!(pushed.is_err());
+    let woken: usize = wakers.iter().map(|(c, _)| c.count()).sum();
+    assert_eq!(woken, 2, "one wake-up per element pushed before the panic");
+}

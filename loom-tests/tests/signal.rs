@@ -153,6 +153,33 @@ fn two_pushes_two_waiters_each_gets_one() {
     );
 }
 
+/// `push_iter` publishes its run of slots and then wakes one waiter per
+/// element with one `notify_many`: both waiters must get one element each.
+#[test]
+fn a_batch_of_two_wakes_two_waiters() {
+    explore(
+        "signal: push_iter([1, 2]) || recv || recv",
+        2,
+        &[&WOKE_ONE, &RECHECK_READY],
+        || {
+            let queue = Arc::new(Queue::<u32>::new());
+            let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
+            let producer = spawn_on(&queue, |queue| queue.push_iter([1, 2]).unwrap());
+            let mine = block_on(queue.recv()).expect("the queue is never closed");
+            let theirs = consumer.join().unwrap().expect("the queue is never closed");
+            producer.join().unwrap();
+            waits_balanced(&queue);
+            let mut got = [mine, theirs];
+            got.sort_unstable();
+            assert_eq!(
+                got,
+                [1, 2],
+                "each element of the batch must reach one waiter"
+            );
+        },
+    );
+}
+
 #[test]
 fn a_consumer_cancelled_after_its_wakeup_does_not_strand_the_element() {
     explore(

@@ -4,9 +4,11 @@
 //! works slot by slot through a [`Run`] (producers) or a [`Drain`]
 //! (consumers). Both are drop guards: a panic in the user's iterator or
 //! `Extend` leaves no claimed slot unfinished, so no chunk is kept from
-//! reuse and no element is lost or dropped twice.
+//! reuse and no element is lost or dropped twice. A run wakes waiting
+//! consumers once, as it ends: `Signal::notify_many` with the number of
+//! elements it published (also when the iterator panicked mid-run).
 
-use super::chunk::Published;
+use super::chunk::{Chunk, Published};
 use super::claim::Claim;
 #[cfg(loom)]
 use super::paths;
@@ -21,7 +23,9 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
     /// keep their order; elements of other producers may come between them.
     /// How many slots are claimed at once follows `values.size_hint()`'s
     /// lower bound, so a `Vec`, an array or a range is pushed in lap-sized
-    /// runs. Each element wakes one waiting consumer, as `push` does.
+    /// runs. Each element wakes one waiting consumer, as `push` does; a run
+    /// sends its wake-ups together once its elements are published (one
+    /// check of the waiter count, not one per element).
     ///
     /// # Errors
     /// Fails only once the queue is [closed](Queue::close): the first element
@@ -59,6 +63,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
                 queue: self,
                 claim,
                 next: claim.offset,
+                unannounced: 0,
             };
             carried = run.fill(first, &mut values);
         }
@@ -111,9 +116,10 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             };
             let mut run = Drain {
                 queue: self,
-                claim,
+                chunk: claim.chunk,
                 next: claim.offset,
-                moved: 0,
+                end: claim.offset + claim.count,
+                skipped: 0,
             };
             dst.extend(&mut run);
             // An `Extend` that stopped early still gets every element, one
@@ -121,7 +127,7 @@ impl<T, const CHUNK: usize> Queue<T, CHUNK> {
             for value in run.by_ref() {
                 dst.extend(Some(value));
             }
-            moved += run.moved;
+            moved += claim.count - run.skipped;
         }
         moved
     }
@@ -134,6 +140,9 @@ struct Run<'a, T, const CHUNK: usize> {
     claim: Claim<T, CHUNK>,
     /// The next slot to fill.
     next: usize,
+    /// Elements published and not yet announced to waiting consumers: the
+    /// run wakes them once, as it ends (`notify`).
+    unannounced: usize,
 }
 
 impl<T, const CHUNK: usize> Run<'_, T, CHUNK> {
@@ -146,6 +155,7 @@ impl<T, const CHUNK: usize> Run<'_, T, CHUNK> {
         let mut carried = Some(value);
         while self.next < end {
             let Some(value) = carried.take().or_else(|| values.next()) else {
+                self.notify();
                 return None; // `Drop` gives up the rest
             };
             let slot = self.next;
@@ -155,7 +165,7 @@ impl<T, const CHUNK: usize> Run<'_, T, CHUNK> {
             let chunk = unsafe { &*self.claim.chunk };
             // SAFETY: `slot` is ours, in the chunk's current lap.
             match unsafe { chunk.publish(slot, value) } {
-                Published::Done => self.queue.signal.notify_one(),
+                Published::Done => self.unannounced += 1,
                 Published::Skipped(value) => {
                     // Skipped: the value goes into our next slot (still after
                     // this one), or into the next run.
@@ -164,13 +174,29 @@ impl<T, const CHUNK: usize> Run<'_, T, CHUNK> {
                 }
             }
         }
+        self.notify();
         // The run is full: the next value, if any, needs the next run.
         carried.or_else(|| values.next())
+    }
+
+    /// Wakes a waiting consumer for each element published since the last
+    /// call (one load of `armed` if nobody waits).
+    fn notify(&mut self) {
+        self.queue
+            .signal
+            .notify_many(core::mem::take(&mut self.unannounced));
     }
 }
 
 impl<T, const CHUNK: usize> Drop for Run<'_, T, CHUNK> {
     fn drop(&mut self) {
+        if self.unannounced > 0 {
+            // Only when the user's iterator panicked mid-run: its elements
+            // are in the queue and their waiters must wake. A waker that
+            // panics here would be a panic during that panic (an abort), so
+            // its panic is dropped.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.notify()));
+        }
         let end = self.claim.offset + self.claim.count;
         while self.next < end {
             let slot = self.next;
@@ -188,39 +214,41 @@ impl<T, const CHUNK: usize> Drop for Run<'_, T, CHUNK> {
 /// the user's `Extend`) drops the elements it has not handed out.
 struct Drain<'a, T, const CHUNK: usize> {
     queue: &'a Queue<T, CHUNK>,
-    claim: Claim<T, CHUNK>,
+    chunk: *mut Chunk<T, CHUNK>,
     /// The next slot to take.
     next: usize,
-    /// Elements handed out so far.
-    moved: usize,
+    /// One past the run's last slot.
+    end: usize,
+    /// Slots of the run found without an element (skipped or given up):
+    /// the run hands out `end - offset - skipped` elements once exhausted.
+    skipped: usize,
 }
 
 impl<T, const CHUNK: usize> Iterator for Drain<'_, T, CHUNK> {
     type Item = T;
 
+    #[inline]
     fn next(&mut self) -> Option<T> {
-        let end = self.claim.offset + self.claim.count;
-        while self.next < end {
+        while self.next < self.end {
             let slot = self.next;
             self.next += 1;
             // SAFETY: the run's unfinished slots keep the chunk alive.
-            let chunk = unsafe { &*self.claim.chunk };
+            let chunk = unsafe { &*self.chunk };
             // SAFETY: `slot` is ours, in the chunk's current lap.
             let value = unsafe { chunk.take(slot) };
             // SAFETY: we just took that slot.
-            unsafe { self.queue.after_take(self.claim.chunk, slot) };
+            unsafe { self.queue.after_take(self.chunk, slot) };
             if value.is_some() {
-                self.moved += 1;
                 return value;
             }
             cover!(paths::SLOT_SKIPPED);
+            self.skipped += 1;
         }
         None
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let end = self.claim.offset + self.claim.count;
-        (0, Some(end - self.next))
+        (0, Some(self.end - self.next))
     }
 }
 

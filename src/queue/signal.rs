@@ -4,15 +4,16 @@
 //! `stream`, their owned forms and `recv_many` all wait through the one
 //! protocol in this module, each as a [`Waiter`] over its [`Source`] (what
 //! it takes from, and how). Producers call
-//! [`Signal::notify_one`] after every successful push and the `close` call
-//! that closed the queue calls [`Signal::notify_all`].
+//! [`Signal::notify_one`] after every successful push (a `push_iter` run
+//! calls [`Signal::notify_many`] once, for all the elements it published)
+//! and the `close` call that closed the queue calls [`Signal::notify_all`].
 //!
 //! # Guarantees
 //!
 //! * **No lost wake-up.** A consumer that is waiting while an element sits in
 //!   the queue is always woken (or finds the element itself).
-//! * **One wake-up per push.** A push wakes at most one waiter; only `close`
-//!   wakes them all. There is no herd.
+//! * **One wake-up per push.** A push wakes at most one waiter (a batch, at
+//!   most one per element); only `close` wakes them all. There is no herd.
 //! * **Nearly free when nobody waits.** With no waiter, `notify_one` is one
 //!   load of a counter on a cache line that only changes when a consumer
 //!   starts or stops waiting or is woken: no read-modify-write, no fence.
@@ -405,17 +406,29 @@ impl Signal {
     /// Wake one waiter, if any waits. Called after every successful push.
     #[inline]
     pub(crate) fn notify_one(&self) {
+        self.notify_many(1);
+    }
+
+    /// Wake up to `n` waiters, one per element pushed: what `n` calls of
+    /// [`notify_one`](Self::notify_one) do, with one load of `armed` when
+    /// nobody waits. `push_iter` calls it once per run of slots, after the
+    /// run's elements are published, all claimed by the run's one SeqCst CAS.
+    #[inline]
+    pub(crate) fn notify_many(&self, n: usize) {
         // memory ordering: under loom only, a SeqCst fence stands in for
         // "push's SeqCst RMW + this SeqCst load", which loom cannot model
         // (module doc, "Under loom").
         #[cfg(loom)]
         fence(Ordering::SeqCst);
+        let mut left = n;
         // memory ordering: SeqCst, so that it is ordered in S after the
         // push's SeqCst claiming CAS and pairs with the fence a consumer
         // issues after arming (the handshake in the module doc); the scan's
-        // SeqCst state loads do the same for each slot.
-        if self.shared.armed.load(Ordering::SeqCst) != 0 {
-            self.notify_one_slow();
+        // SeqCst state loads do the same for each slot. A scan that finds
+        // nobody ends the loop: a waiter still arming re-checks the queue
+        // after its fence and finds the elements.
+        while left > 0 && self.shared.armed.load(Ordering::SeqCst) != 0 && self.notify_one_slow() {
+            left -= 1;
         }
     }
 
@@ -455,21 +468,22 @@ impl Signal {
         // this fence orders it before the load of `armed` in S, so the
         // handshake holds as for the push itself.
         fence(Ordering::SeqCst);
-        // memory ordering: as in `notify_one`.
+        // memory ordering: as in `notify_many`.
         if self.shared.armed.load(Ordering::SeqCst) != 0 {
             self.notify_one_slow();
         }
     }
 
-    /// Find one `WAITING` slot, mark it `NOTIFIED` and wake its waker.
+    /// Find one `WAITING` slot, mark it `NOTIFIED` and wake its waker; false
+    /// if there was none.
     #[inline(never)]
-    fn notify_one_slow(&self) {
+    fn notify_one_slow(&self) -> bool {
         for page in self.pages() {
             for (index, state) in page.states.iter().enumerate() {
                 if self.claim(state) {
                     cover!(paths::WOKE_ONE);
                     page.wakers[index].wake();
-                    return;
+                    return true;
                 }
             }
         }
@@ -477,6 +491,7 @@ impl Signal {
         // Another notifier claimed the counted slot first, or its owner has
         // counted it and is still arming, and will re-check the queue after
         // its fence: nobody to wake.
+        false
     }
 
     /// The pages of the registry, first to last.
