@@ -829,26 +829,40 @@ fn a_waker_that_panics_in_close_leaves_no_other_waiter_asleep() {
     );
 }
 
+/// A receive on `queue` polled once (pending), with its own counting waker.
+type PendingWaiter<'a> = (lazuli::Recv<'a, u32>, Arc<CountingWaker>, Waker);
+
+/// `n` receives on `queue`, each polled once and pending.
+fn pending_waiters(queue: &Queue<u32>, n: usize) -> Vec<PendingWaiter<'_>> {
+    (0..n)
+        .map(|_| {
+            let (count, waker) = counting_waker();
+            let mut recv = queue.recv();
+            assert!(poll_with(&mut recv, &waker).is_pending());
+            (recv, count, waker)
+        })
+        .collect()
+}
+
+/// How many wake-ups `waiters` have had in all.
+fn wake_ups(waiters: &[PendingWaiter<'_>]) -> usize {
+    waiters.iter().map(|(_, count, _)| count.count()).sum()
+}
+
 /// `push_iter` wakes one waiting consumer per element, once per run of
 /// slots rather than after each element: three waiters and a batch of
 /// three wake all three, a batch of two wakes two.
 #[test]
 fn a_batch_wakes_one_waiter_per_element() {
     let queue = Queue::<u32>::new();
-    let wakers: Vec<_> = (0..4).map(|_| counting_waker()).collect();
-    let mut waiters: Vec<_> = (0..4).map(|_| queue.recv()).collect();
-    for (waiter, (_, waker)) in waiters.iter_mut().zip(&wakers) {
-        assert!(poll_with(waiter, waker).is_pending());
-    }
+    let mut waiters = pending_waiters(&queue, 4);
     queue.push_iter([1, 2]).unwrap();
-    let woken = |w: &[(Arc<CountingWaker>, Waker)]| w.iter().map(|(c, _)| c.count()).sum::<usize>();
-    assert_eq!(woken(&wakers), 2, "two elements, two wake-ups");
+    assert_eq!(wake_ups(&waiters), 2, "two elements, two wake-ups");
     queue.push_iter([3, 4]).unwrap();
-    assert_eq!(woken(&wakers), 4, "four elements, four waiters woken");
+    assert_eq!(wake_ups(&waiters), 4, "four elements, four waiters woken");
     let mut got: Vec<u32> = waiters
         .iter_mut()
-        .zip(&wakers)
-        .map(|(waiter, (_, waker))| match poll_with(waiter, waker) {
+        .map(|(waiter, _, waker)| match poll_with(waiter, waker) {
             Poll::Ready(Some(v)) => v,
             other => panic!("a woken waiter found {other:?}"),
         })
@@ -862,11 +876,7 @@ fn a_batch_wakes_one_waiter_per_element() {
 #[test]
 fn a_batch_whose_iterator_panics_still_wakes_a_waiter_per_element_pushed() {
     let queue = Queue::<u32>::new();
-    let wakers: Vec<_> = (0..3).map(|_| counting_waker()).collect();
-    let mut waiters: Vec<_> = (0..3).map(|_| queue.recv()).collect();
-    for (waiter, (_, waker)) in waiters.iter_mut().zip(&wakers) {
-        assert!(poll_with(waiter, waker).is_pending());
-    }
+    let waiters = pending_waiters(&queue, 3);
     /// Yields 1 and 2, then panics; promises three elements, so that
     /// `push_iter` claims one run of three slots.
     struct PanicsOnThird(u32);
@@ -886,6 +896,9 @@ fn a_batch_whose_iterator_panics_still_wakes_a_waiter_per_element_pushed() {
         let _ = queue.push_iter(PanicsOnThird(0));
     }));
     assert!(pushed.is_err());
-    let woken: usize = wakers.iter().map(|(c, _)| c.count()).sum();
-    assert_eq!(woken, 2, "one wake-up per element pushed before the panic");
+    assert_eq!(
+        wake_ups(&waiters),
+        2,
+        "one wake-up per element pushed before the panic"
+    );
 }

@@ -123,6 +123,22 @@ fn one_producer_one_blocking_consumer_no_lost_wakeup() {
     );
 }
 
+/// The body of the two-waiter models: a consumer thread and the main thread
+/// each `recv().await` while `produce` (on a third thread) pushes 1 and 2;
+/// each waiter must get one of them.
+fn two_waiters_each_get_one(produce: fn(&Queue<u32>)) {
+    let queue = Arc::new(Queue::<u32>::new());
+    let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
+    let producer = spawn_on(&queue, produce);
+    let mine = block_on(queue.recv()).expect("the queue is never closed");
+    let theirs = consumer.join().unwrap().expect("the queue is never closed");
+    producer.join().unwrap();
+    waits_balanced(&queue);
+    let mut got = [mine, theirs];
+    got.sort_unstable();
+    assert_eq!(got, [1, 2], "each element pushed must reach one waiter");
+}
+
 #[test]
 fn two_pushes_two_waiters_each_gets_one() {
     explore(
@@ -136,19 +152,10 @@ fn two_pushes_two_waiters_each_gets_one() {
             &RECHECK_PASSED_ON,
         ],
         || {
-            let queue = Arc::new(Queue::<u32>::new());
-            let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
-            let producer = spawn_on(&queue, |queue| {
+            two_waiters_each_get_one(|queue| {
                 queue.push(1).unwrap();
                 queue.push(2).unwrap();
-            });
-            let mine = block_on(queue.recv()).expect("the queue is never closed");
-            let theirs = consumer.join().unwrap().expect("the queue is never closed");
-            producer.join().unwrap();
-            waits_balanced(&queue);
-            let mut got = [mine, theirs];
-            got.sort_unstable();
-            assert_eq!(got, [1, 2], "each push must reach one waiter");
+            })
         },
     );
 }
@@ -161,22 +168,7 @@ fn a_batch_of_two_wakes_two_waiters() {
         "signal: push_iter([1, 2]) || recv || recv",
         2,
         &[&WOKE_ONE, &RECHECK_READY],
-        || {
-            let queue = Arc::new(Queue::<u32>::new());
-            let consumer = spawn_on(&queue, |queue| block_on(queue.recv()));
-            let producer = spawn_on(&queue, |queue| queue.push_iter([1, 2]).unwrap());
-            let mine = block_on(queue.recv()).expect("the queue is never closed");
-            let theirs = consumer.join().unwrap().expect("the queue is never closed");
-            producer.join().unwrap();
-            waits_balanced(&queue);
-            let mut got = [mine, theirs];
-            got.sort_unstable();
-            assert_eq!(
-                got,
-                [1, 2],
-                "each element of the batch must reach one waiter"
-            );
-        },
+        || two_waiters_each_get_one(|queue| queue.push_iter([1, 2]).unwrap()),
     );
 }
 
