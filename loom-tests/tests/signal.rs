@@ -167,7 +167,7 @@ fn a_batch_of_two_wakes_two_waiters() {
     explore(
         "signal: push_iter([1, 2]) || recv || recv",
         2,
-        &[&WOKE_ONE, &RECHECK_READY],
+        &[&WOKE_ONE, &BATCH_WOKE_ANOTHER, &RECHECK_READY],
         || two_waiters_each_get_one(|queue| queue.push_iter([1, 2]).unwrap()),
     );
 }

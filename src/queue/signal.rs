@@ -257,6 +257,8 @@ pub mod paths {
         REARMED: "notified waiter re-armed";
         /// `close` moved a `WAITING` slot to `NOTIFIED`.
         CLOSE_WOKE: "close woke a waiter";
+        /// One `notify_many` (a `push_iter` run) woke a second waiter.
+        BATCH_WOKE_ANOTHER: "a batch's notify_many woke a second waiter";
         /// A consumer linked a registry page after the first: the registry grew.
         GREW: "registry grew past its first page";
         /// A consumer lost the race to link a new registry page.
@@ -429,6 +431,9 @@ impl Signal {
         // after its fence and finds the elements.
         while left > 0 && self.shared.armed.load(Ordering::SeqCst) != 0 && self.notify_one_slow() {
             left -= 1;
+            if n - left == 2 {
+                cover!(paths::BATCH_WOKE_ANOTHER);
+            }
         }
     }
 
@@ -468,10 +473,7 @@ impl Signal {
         // this fence orders it before the load of `armed` in S, so the
         // handshake holds as for the push itself.
         fence(Ordering::SeqCst);
-        // memory ordering: as in `notify_many`.
-        if self.shared.armed.load(Ordering::SeqCst) != 0 {
-            self.notify_one_slow();
-        }
+        self.notify_many(1);
     }
 
     /// Find one `WAITING` slot, mark it `NOTIFIED` and wake its waker; false
@@ -586,6 +588,14 @@ impl Signal {
         // SeqCst load of `armed` or of this state that misses what is stored
         // above precedes this fence in S, so the re-check sees its element.
         fence(Ordering::SeqCst);
+    }
+
+    /// [`disarm`](Self::disarm) for a slot its owner may or may not have
+    /// armed: true if a notification must be passed on.
+    fn disarm_if_armed(&self, slot: SlotRef) -> bool {
+        // memory ordering: only the owner stores OWNED, so reading it needs
+        // no synchronization; the other states are handled by `disarm`.
+        slot.state().load(Ordering::Relaxed) != OWNED && self.disarm(slot)
     }
 
     /// `WAITING`/`NOTIFIED → OWNED` by the owner. Returns true if the slot
@@ -819,8 +829,7 @@ impl<S: Source> Waiter<S> {
         if let Err(panic) = registered {
             self.slot = None;
             let signal = self.source.signal();
-            // memory ordering: as in `release_slot`.
-            if slot.state().load(Ordering::Relaxed) != OWNED && signal.disarm(slot) {
+            if signal.disarm_if_armed(slot) {
                 signal.pass_on();
             }
             resume_unwind(panic);
@@ -842,9 +851,7 @@ impl<S: Source> Waiter<S> {
     #[inline(never)]
     fn release_slot(&mut self, slot: SlotRef) {
         let signal = self.source.signal();
-        // memory ordering: only the owner stores OWNED, so reading it needs
-        // no synchronization; the other states are handled by `disarm`.
-        let pass_on = slot.state().load(Ordering::Relaxed) != OWNED && signal.disarm(slot);
+        let pass_on = signal.disarm_if_armed(slot);
         // Drop the registered waker now, so an idle slot keeps no task or
         // thread alive. A notifier racing with us may take it first and wake
         // it once, spuriously.
